@@ -1,0 +1,33 @@
+# Backprop from Scratch: one environment (.venv) for the course, its tests and CI.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: course test lint notebooks clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+course: $(STAMP)  ## install (first time only) and open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks
+
+test: $(STAMP)  ## unit tests + every notebook under nbval (strict), then lint
+	$(BIN)/pytest
+	$(BIN)/ruff check .
+
+lint: $(STAMP)  ## ruff on the library, tests and notebooks
+	$(BIN)/ruff check .
+
+notebooks: $(STAMP)  ## re-run notebooks top to bottom and store outputs (NB=path for one)
+	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+clean:  ## remove the environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
