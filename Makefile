@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: course test lint notebooks clean help
+.PHONY: course test lint notebooks student clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,9 @@ lint: $(STAMP)  ## ruff on the library, tests and notebooks
 notebooks: $(STAMP)  ## re-run notebooks top to bottom and store outputs (NB=path for one)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
 
+student: $(STAMP)  ## copies of the notebooks in student/ with the exercise solutions removed
+	$(BIN)/python tools/make_student_version.py student
+
 clean:  ## remove the environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache student
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
