@@ -1,0 +1,250 @@
+"""Diagrams that teach: figures of shapes and graphs drawn with matplotlib only.
+
+``draw_broadcast`` shows how two shapes line up under broadcasting (notebook 00);
+``draw_graph`` draws the backward graph autograd records for a tensor (notebook 02).
+Each takes ``ax=None`` (a new figure if None), returns the Axes and never calls
+``plt.show()``.
+"""
+
+import numbers
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch, Rectangle
+
+# draw_broadcast (notebook 00) --------------------------------------------------------
+
+# face colour and legend label of each kind of cell in draw_broadcast
+_CELL_STYLE = {
+    "kept": ("#cfe2f3", "size kept"),
+    "stretched": ("#f9cb9c", "size 1, stretched"),
+    "missing": ("#fff2cc", "missing: read as 1, stretched"),
+    "clash": ("#ea9999", "sizes clash: error"),
+    "result": ("#d9ead3", "result"),
+}
+_LEGEND = dict(loc="upper center", bbox_to_anchor=(0.5, 0.05), ncol=2, fontsize=8, frameon=False)
+
+
+def _as_shape(shape, name):
+    """Return ``shape`` as a tuple of ints; ValueError naming ``name`` if it is not a shape."""
+    ok = isinstance(shape, tuple | list) and all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in shape
+    )
+    if not ok:
+        raise ValueError(
+            f"draw_broadcast expected {name} to be a tuple of non-negative ints such as "
+            f"(4, 3) or a torch.Size, got {shape!r}"
+        )
+    return tuple(int(n) for n in shape)
+
+
+def _broadcast_columns(shape_a, shape_b):
+    """Right-align two shapes: (size_a, size_b, out) per dim; None = missing, out None = clash."""
+    ndim = max(len(shape_a), len(shape_b))
+    a = (None,) * (ndim - len(shape_a)) + shape_a
+    b = (None,) * (ndim - len(shape_b)) + shape_b
+    columns = []
+    for size_a, size_b in zip(a, b, strict=True):
+        na, nb = 1 if size_a is None else size_a, 1 if size_b is None else size_b
+        out = nb if na == 1 else na if nb in (1, na) else None
+        columns.append((size_a, size_b, out))
+    return columns
+
+
+def _operand_cell(size, out):
+    """Kind and text of an operand's cell of ``size`` in a column whose result is ``out``."""
+    if out is None:
+        return "clash", str(size)
+    if size is None:
+        return "missing", f"(1)→{out}"
+    if size == 1 and out != 1:
+        return "stretched", f"1→{out}"
+    return "kept", str(size)
+
+
+def _rows(shape_a, shape_b, columns):
+    """(label, cells) for the rows a, b and result, each cell a (kind, text) per column."""
+    result = [("clash", "?") if out is None else ("result", str(out)) for _, _, out in columns]
+    return [
+        (f"a {shape_a}", [_operand_cell(a, out) for a, _, out in columns]),
+        (f"b {shape_b}", [_operand_cell(b, out) for _, b, out in columns]),
+        ("result", result),
+    ]
+
+
+def _title(shape_a, shape_b, columns):
+    """The result shape, or the first dim that clashes; and whether it is an error."""
+    for n, (size_a, size_b, out) in enumerate(columns):
+        if out is None:
+            dim = n - len(columns)
+            return f"{shape_a} with {shape_b}: error, {size_a} vs {size_b} in dim {dim}", True
+    return f"{shape_a} with {shape_b} → {tuple(out for _, _, out in columns)}", False
+
+
+def draw_broadcast(shape_a, shape_b, ax=None):
+    """Draw how two shapes broadcast: right-aligned, stretched dims marked, result or clash.
+
+    Rule: align the shapes on the right and read a missing dim as 1; in each column
+    the sizes must be equal or one of them 1, and out = max(size_a, size_b) (the
+    size 1 is stretched). Incompatible shapes are drawn as the error (clashing
+    column in red, "?" as its result); they do not raise.
+
+    Args:
+        shape_a, shape_b: shapes (tuples of non-negative ints, or torch.Size).
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    shape_a, shape_b = _as_shape(shape_a, "shape_a"), _as_shape(shape_b, "shape_b")
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValueError(f"draw_broadcast expected ax to be a matplotlib Axes or None, got {ax!r}")
+    columns = _broadcast_columns(shape_a, shape_b)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.9 * len(columns) + 2.6, 2.4))
+    for y, (label, cells) in zip((2, 1, 0), _rows(shape_a, shape_b, columns), strict=True):
+        ax.text(-0.6, y, label, ha="right", va="center", fontsize=10)
+        for x, (kind, text) in enumerate(cells):
+            fc, ls = _CELL_STYLE[kind][0], "--" if kind == "missing" else "-"
+            box = Rectangle((x - 0.45, y - 0.33), 0.9, 0.66, fc=fc, ec="0.2", ls=ls, label=kind)
+            ax.add_patch(box)
+            ax.text(x, y, text, ha="center", va="center", fontsize=10)
+    _finish(ax, len(columns), *_title(shape_a, shape_b, columns))
+    return ax
+
+
+def _finish(ax, ndim, title, error):
+    """Dim names above the columns, title, legend of the kinds of cell drawn, axes hidden."""
+    for x in range(ndim):
+        ax.text(x, 2.5, f"dim {x - ndim}", ha="center", fontsize=8, color="0.4")
+    ax.set_title(title, fontsize=10, color="#cc0000" if error else "black")
+    drawn = {patch.get_label() for patch in ax.patches}
+    handles = [Patch(fc=c, ec="0.2", label=s) for k, (c, s) in _CELL_STYLE.items() if k in drawn]
+    ax.legend(handles=handles, **_LEGEND)
+    ax.set(xlim=(-2.6, max(ndim, 1) - 0.4), ylim=(-0.5, 2.75), aspect="equal")
+    ax.axis("off")
+
+
+# draw_graph (notebook 02) ------------------------------------------------------------
+
+
+def _backward_graph(root):
+    """Walk ``next_functions`` from ``root``; return nodes (first-seen order) and edges.
+
+    Edges point from a node to the node it sends a gradient to; ``None`` entries
+    (inputs that need no gradient, such as Python constants) are skipped.
+    """
+    nodes, edges, stack = [root], [], [root]
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if (node, child) not in edges:
+                edges.append((node, child))
+            if child not in nodes:
+                nodes.append(child)
+                stack.append(child)
+    return nodes, edges
+
+
+def _longest_path_depth(nodes, edges):
+    """Depth of each node = length of the longest path to it from the first node.
+
+    Placing a node below every node that feeds it makes every arrow point down.
+    """
+    depth = {node: 0 for node in nodes}
+    for _ in nodes:  # Bellman-Ford style relaxation; the graph is acyclic
+        for parent, child in edges:
+            depth[child] = max(depth[child], depth[parent] + 1)
+    return depth
+
+
+def _graph_label(node, names):
+    """Name of a backward node; for a leaf, also its variable name (if known) and shape."""
+    variable = getattr(node, "variable", None)
+    kind = node.name().split("::")[-1]  # "torch::autograd::AccumulateGrad" -> "AccumulateGrad"
+    if variable is None:
+        return kind
+    name = next((key for key, value in names.items() if value is variable), "leaf")
+    return f"{kind}\n{name} {tuple(variable.shape)}"
+
+
+def _layout(nodes, edges, depth):
+    """Position (x, y) of each node, with y = -depth and x spread over (0, 1).
+
+    Within a row, nodes are ordered by the mean x of the nodes that feed them, which
+    keeps arrows from crossing in the chains and diamonds small graphs are made of.
+    """
+    parents = {node: [p for p, c in edges if c is node] for node in nodes}
+    rows, xy = {}, {}
+    for node in nodes:
+        rows.setdefault(depth[node], []).append(node)
+    for row in sorted(rows):
+        mean_x = {n: sum(xy[p][0] for p in parents[n]) / max(len(parents[n]), 1) for n in rows[row]}
+        for i, node in enumerate(sorted(rows[row], key=mean_x.get)):
+            xy[node] = ((i + 1) / (len(rows[row]) + 1), -row)
+    return xy
+
+
+def _place_nodes(ax, xy, names):
+    """Write one boxed label per node at its position; return node -> Text."""
+    boxes = {}
+    for node, (x, y) in xy.items():
+        leaf = getattr(node, "variable", None) is not None
+        boxes[node] = ax.text(
+            x,
+            y,
+            _graph_label(node, names),
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round", "fc": "#cde5c8" if leaf else "#dbe6f4", "ec": "0.4"},
+        )
+    return boxes
+
+
+def draw_graph(tensor, ax=None, names=None):
+    """Draw the backward graph autograd recorded for ``tensor``, output at the top.
+
+    Starts at ``tensor.grad_fn`` and follows ``next_functions`` down to the
+    ``AccumulateGrad`` nodes that write into the leaves' ``.grad``. A node sits one
+    row below the lowest node that sends it a gradient, so arrows point the way
+    gradients flow: from d out/d out = 1 at the top to d out/d leaf at the bottom.
+    Constant inputs (``None`` in ``next_functions``) are not drawn.
+
+    Args:
+        tensor: any shape, with a ``grad_fn`` (computed from tensors that require grad).
+        ax: Axes to draw on; a new figure if None.
+        names: optional {"x": x, ...} to label the leaf tensors by their names.
+
+    Returns:
+        The Axes.
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"draw_graph expected a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.grad_fn is None:
+        raise ValueError(
+            "draw_graph expected a tensor with a grad_fn (the result of operations on tensors "
+            f"with requires_grad=True), got a tensor of shape {tuple(tensor.shape)} with "
+            f"grad_fn=None (requires_grad={tensor.requires_grad})"
+        )
+    nodes, edges = _backward_graph(tensor.grad_fn)
+    depth = _longest_path_depth(nodes, edges)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 1.1 * (max(depth.values()) + 1)))
+    boxes = _place_nodes(ax, _layout(nodes, edges, depth), names or {})
+    for parent, child in edges:
+        ax.annotate(
+            "",
+            xy=(0.5, 1),
+            xycoords=boxes[child],
+            xytext=(0.5, 0),
+            textcoords=boxes[parent],
+            arrowprops={"arrowstyle": "->", "color": "0.3"},
+        )
+    ax.set(xlim=(0, 1), ylim=(-max(depth.values()) - 0.5, 0.5))
+    ax.set_title("Backward graph (gradients flow top to bottom)")
+    ax.axis("off")
+    return ax

@@ -1,0 +1,270 @@
+"""Gradient checking: compare hand-written gradients with finite differences.
+
+Central differences approximate a derivative without any calculus:
+
+    df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps),   error O(eps^2)
+
+so they are an independent reference for every ``backward`` in the course.
+Run them in float64: with eps = 1e-6 the rounding error of float32 (~1e-7
+relative) divided by 2 eps swamps the derivative itself.
+"""
+
+import copy
+import itertools
+import math
+from collections.abc import Callable
+
+import torch
+
+
+def _check_tensor(x, where: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{where} expected x to be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{where} expected a floating-point x (float64 for gradient checks), "
+                        f"got {x.dtype}")
+    if x.numel() == 0:
+        raise ValueError(f"{where} expected a non-empty x, got shape {tuple(x.shape)}")
+
+
+def _check_positive(value, name: str, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(f"{where} expected a positive finite {name}, got {value!r}")
+
+
+def _entries(x: torch.Tensor):
+    """Index tuples of every entry of x, in row-major (flattened) order; () for 0-dim."""
+    return itertools.product(*(range(n) for n in x.shape))
+
+
+def _snapshot(value):
+    # f may return x itself or a view of it (identity, Dropout in eval): copy before x changes
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
+
+
+def _write(x: torch.Tensor, idx: tuple, value: torch.Tensor) -> None:
+    with torch.no_grad():  # in-place writes must work even when x requires grad
+        x[idx] = value
+
+
+def _evaluate_around(f: Callable, x: torch.Tensor, idx: tuple, eps: float):
+    """Return (f at x with x[idx] + eps, f at x with x[idx] - eps); x is restored bit-exactly."""
+    saved = x[idx].detach().clone()
+    try:
+        _write(x, idx, saved + eps)
+        f_plus = _snapshot(f(x))
+        _write(x, idx, saved - eps)
+        f_minus = _snapshot(f(x))
+    finally:
+        _write(x, idx, saved)  # the saved value itself: (x - eps) + eps can round
+    return f_plus, f_minus
+
+
+def _as_scalar(value) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"numerical_gradient expected f to return a scalar, got a tensor "
+                             f"of shape {tuple(value.shape)} (reduce it, e.g. with .sum())")
+        return value.item()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"numerical_gradient expected f to return a number, got {type(value).__name__}")
+
+
+def numerical_gradient(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Gradient of a scalar function by central differences, one entry at a time.
+
+    grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+
+    x is perturbed IN PLACE and restored exactly after each entry, so f may ignore
+    its argument and read x through a closure (e.g. a layer's ``weight.data``).
+
+    Args:
+        f: function of x returning a scalar (0-dim / one-element tensor or number).
+        x: (any shape) floating tensor, preferably float64.
+        eps: step size; 1e-6 balances truncation (eps^2) and rounding (1e-16 / eps).
+    Returns:
+        tensor of x's shape and dtype.
+    """
+    _check_tensor(x, "numerical_gradient")
+    _check_positive(eps, "eps", "numerical_gradient")
+    grad = torch.zeros_like(x)
+    for idx in _entries(x):
+        f_plus, f_minus = _evaluate_around(f, x, idx, eps)
+        grad[idx] = (_as_scalar(f_plus) - _as_scalar(f_minus)) / (2 * eps)
+    return grad
+
+
+def relative_error(a, b) -> float:
+    """Largest difference between two gradients, relative to their size.
+
+    err = max_i |a_i - b_i| / max(max_i (|a_i| + |b_i|), tiny)
+
+    Why relative: an absolute difference of 1e-6 is excellent for gradients of
+    size 1e3 and meaningless for gradients of size 1e-8; dividing by the size
+    makes one threshold work for every layer. The result lies in [0, 1] (1 when
+    the signs are opposite); two all-zero tensors give 0, not 0/0.
+    In float64 with eps = 1e-6: a correct gradient gives ~1e-10 to 1e-7; 1e-7 to
+    1e-4 is suspicious (often a kink such as ReLU at 0 within eps of an input);
+    above 1e-4, and especially ~1e-2 to 1, the gradient is wrong.
+
+    Args:
+        a, b: tensors (or array-likes) of the same shape.
+    Returns:
+        float (nan if either contains nan).
+    """
+    a = torch.as_tensor(a).detach().to(torch.float64)
+    b = torch.as_tensor(b).detach().to(torch.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error expected a and b of the same shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)} (no broadcasting: it would "
+                         "hide a wrong gradient shape)")
+    if a.numel() == 0:
+        raise ValueError("relative_error expected non-empty tensors, got 0 elements")
+    size = (a.abs() + b.abs()).max().clamp_min(torch.finfo(torch.float64).tiny)
+    return ((a - b).abs().max() / size).item()
+
+
+def _check_module(module, where: str) -> None:
+    for name in ("forward", "backward", "named_parameters"):
+        if not callable(getattr(module, name, None)):
+            got = type(module).__name__
+            raise TypeError(f"{where} expected a course Module with .{name}(), got {got}")
+
+
+def jacobian_backprop(module, x: torch.Tensor) -> torch.Tensor:
+    """Jacobian of module.forward at x, row by row via backward with one-hot grad_output.
+
+    Row i = module.backward(e_i) = e_i^T J = d out_i / d x, flattened.
+    Calls forward once, then backward once per output entry. Parameter gradients
+    that these backward calls accumulate are undone: every p.grad is restored.
+
+    Args:
+        module: course Module (forward(x), backward(grad_output) -> grad_input).
+        x: (any shape) floating tensor.
+    Returns:
+        J: (out.numel(), x.numel()), J[i, j] = d out_i / d x_j (out and x flattened).
+    """
+    _check_tensor(x, "jacobian_backprop")
+    _check_module(module, "jacobian_backprop")
+    saved_grads = [(p, p.grad.clone()) for _, p in module.named_parameters()]
+    try:
+        out = module.forward(x)
+        J = torch.zeros(out.numel(), x.numel(), dtype=out.dtype)
+        for i in range(out.numel()):
+            one_hot = torch.zeros_like(out)
+            one_hot.view(-1)[i] = 1.0
+            J[i] = _grad_input(module, one_hot, x, "jacobian_backprop").reshape(-1)
+    finally:
+        for p, grad in saved_grads:
+            p.grad.copy_(grad)
+    return J
+
+
+def _grad_input(module, grad_output: torch.Tensor, x: torch.Tensor, where: str) -> torch.Tensor:
+    grad_input = module.backward(grad_output)
+    if not isinstance(grad_input, torch.Tensor) or grad_input.shape != x.shape:
+        got = tuple(grad_input.shape) if isinstance(grad_input, torch.Tensor) else grad_input
+        raise ValueError(f"{where}: {type(module).__name__}.backward returned grad_input "
+                         f"{got}, expected a tensor of x's shape {tuple(x.shape)}")
+    return grad_input
+
+
+def jacobian_numerical(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Jacobian of f at x by central differences, column by column.
+
+    J[:, j] = (f(x + eps e_j) - f(x - eps e_j)).flatten() / (2 eps)
+
+    x is perturbed in place and restored exactly (as in numerical_gradient).
+
+    Args:
+        f: function of x returning a tensor (any shape), e.g. module.forward.
+        x: (any shape) floating tensor, preferably float64.
+        eps: step size.
+    Returns:
+        J: (f(x).numel(), x.numel()) in f's output dtype.
+    """
+    _check_tensor(x, "jacobian_numerical")
+    _check_positive(eps, "eps", "jacobian_numerical")
+    columns = []
+    for idx in _entries(x):
+        f_plus, f_minus = _evaluate_around(f, x, idx, eps)
+        if not isinstance(f_minus, torch.Tensor) or f_plus.shape != f_minus.shape:
+            raise TypeError(f"jacobian_numerical expected f to return a tensor, got {f_minus!r}")
+        columns.append((f_plus - f_minus).reshape(-1) / (2 * eps))
+    return torch.stack(columns, dim=1)
+
+
+def _seeded_forward(module, x: torch.Tensor, seed: int) -> torch.Tensor:
+    # Same seed before every forward: a random layer (Dropout in training mode)
+    # draws the same mask each time, so the loss is a fixed function of x and
+    # the parameters. fork_rng leaves the caller's random stream untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return module.forward(x)
+
+
+def _analytic_grads(module, x: torch.Tensor, g: torch.Tensor, seed: int) -> dict:
+    module.zero_grad()
+    _seeded_forward(module, x, seed)
+    grads = {"input": _grad_input(module, g, x, "check_module").clone()}
+    return grads | {name: p.grad.clone() for name, p in module.named_parameters()}
+
+
+def _check_errors(errors: dict, tol: float, module) -> None:
+    failures = [f"'{n}': relative error {e:.3g} > tol {tol:g}" for n, e in errors.items()
+                if not e <= tol]  # `not <=` so that nan fails too
+    if failures:
+        raise AssertionError(f"check_module({type(module).__name__}) failed for "
+                             + "; ".join(failures) + " (backward vs finite differences)")
+
+
+def _check_accumulates(module, x: torch.Tensor, g: torch.Tensor, seed: int, grads: dict) -> None:
+    # One more forward/backward must ADD to p.grad: a layer that assigns is wrong
+    # as soon as a parameter is used twice (shared weights, several batches).
+    _seeded_forward(module, x, seed)
+    _grad_input(module, g, x, "check_module")
+    for name, p in module.named_parameters():
+        if not torch.allclose(p.grad, 2 * grads[name], rtol=1e-10, atol=0.0):
+            raise AssertionError(f"check_module: after two backward calls '{name}'.grad is "
+                                 "not twice the gradient of one: backward must accumulate "
+                                 "into p.grad with +=, not assign")
+
+
+def check_module(module, x: torch.Tensor, eps: float = 1e-6, tol: float = 1e-7, seed: int = 0):
+    """Check a Module's backward against finite differences, in float64.
+
+    loss(x, params) = sum(forward(x) * g), g a fixed random tensor of out's shape
+    (random, not ones, so that errors cannot cancel in the sum): backward(g) must
+    return dloss/dx and add dloss/dp into each p.grad (a second backward must add
+    again). Runs on float64 deep copies; module and x are left untouched.
+    Random forwards (Dropout in training mode): torch is reseeded with ``seed``
+    before every forward, so each one draws the same mask.
+
+    Args:
+        module: course Module; x: (N, ...) floating input; eps: finite-difference
+        step; tol: largest accepted relative_error; seed: for g and the forwards.
+    Returns:
+        dict name -> relative error: "input", then every name of named_parameters().
+    Raises:
+        AssertionError naming each tensor whose error exceeds tol (or is nan).
+    """
+    _check_tensor(x, "check_module")
+    _check_module(module, "check_module")
+    _check_positive(eps, "eps", "check_module")
+    _check_positive(tol, "tol", "check_module")
+    module = copy.deepcopy(module).to(dtype=torch.float64)
+    x = x.detach().to(torch.float64, copy=True)
+    out = _seeded_forward(module, x, seed)
+    g = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    analytic = _analytic_grads(module, x, g, seed)
+
+    def loss(_):
+        return (_seeded_forward(module, x, seed) * g).sum()
+
+    tensors = {"input": x} | {name: p.data for name, p in module.named_parameters()}
+    errors = {name: relative_error(analytic[name], numerical_gradient(loss, t, eps))
+              for name, t in tensors.items()}
+    _check_errors(errors, tol, module)
+    _check_accumulates(module, x, g, seed, analytic)
+    return errors

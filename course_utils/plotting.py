@@ -1,0 +1,235 @@
+"""Figures the notebooks reuse: Jacobians, derivatives, training curves, regions, paths.
+
+Every helper draws on ``ax`` (the current Axes, ``plt.gca()``, when None),
+returns that Axes, and never calls ``plt.show()``: the notebook decides when a
+figure is finished, e.g. ``fig, axes = plt.subplots(1, 2)``, two helpers with
+``ax=axes[0]`` and ``ax=axes[1]``, then ``plt.show()``.
+Tensors may live on any device and may require grad; they are detached here.
+"""
+
+from collections.abc import Callable, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
+
+
+def _axes(ax):
+    return plt.gca() if ax is None else ax
+
+
+def _numpy(t: torch.Tensor, name: str, where: str, ndim: int | None = None) -> np.ndarray:
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{where} expected {name} to be a torch.Tensor, got {type(t).__name__}")
+    if ndim is not None and t.dim() != ndim:
+        raise ValueError(f"{where} expected {name} with {ndim} dimension(s), got shape "
+                         f"{tuple(t.shape)}")
+    return t.detach().cpu().numpy()
+
+
+def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
+    """Heat map of a Jacobian J[i, j] = d out_i / d x_j, with a colorbar.
+
+    The colormap is diverging and centred at 0 (limits -max|J|, +max|J|): red
+    entries are positive, blue negative, white zero, so sparsity (e.g. the
+    block structure of a batch, where sample n only affects output n) shows.
+
+    Args:
+        J: (out.numel(), x.numel()) tensor, e.g. from jacobian_backprop.
+        ax: Axes to draw on (default: the current one). title: defaults to the shape.
+    Returns:
+        the Axes; its image holds J's values (ax.images[0]).
+    """
+    values = _numpy(J, "J", "plot_jacobian", ndim=2).astype(np.float64)
+    ax = _axes(ax)
+    limit = float(np.abs(values).max()) if values.size else 0.0
+    limit = limit if limit > 0 else 1.0  # an all-zero J still needs a valid colour range
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax)
+    ax.set_xlabel("input entry j")
+    ax.set_ylabel("output entry i")
+    ax.set_title(title if title is not None else f"Jacobian {values.shape[0]}×{values.shape[1]}")
+    return ax
+
+
+def plot_function_and_derivative(f: Callable, df: Callable, x: torch.Tensor, ax=None,
+                                 labels: tuple[str, str] = ("f(x)", "f'(x)")):
+    """Plot y = f(x) (solid) and its derivative df(x) (dashed) on the same Axes.
+
+    Args:
+        f, df: element-wise functions of a tensor, e.g. torch.tanh and 1 - tanh(x)^2.
+        x: (M,) sorted points where both are drawn, e.g. torch.linspace(-3, 3, 200).
+        ax: Axes to draw on (default: the current one). labels: legend entries.
+    Returns:
+        the Axes, with exactly two lines: f then df.
+    """
+    x_np = _numpy(x, "x", "plot_function_and_derivative", ndim=1)
+    ax = _axes(ax)
+    for fn, label, style in ((f, labels[0], "-"), (df, labels[1], "--")):
+        y = fn(x)
+        if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+            got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(f"plot_function_and_derivative expected {label} to return a "
+                             f"tensor of x's shape {tuple(x.shape)}, got {got}")
+        ax.plot(x_np, _numpy(y, label, "plot_function_and_derivative"), style, label=label)
+    ax.grid(True, alpha=0.3)
+    ax.set_xlabel("x")
+    ax.legend()
+    return ax
+
+
+def _history_values(history: Mapping, key) -> np.ndarray:
+    if key not in history:
+        raise KeyError(f"plot_history: no key {key!r} in history, which has {list(history)}")
+    values = np.asarray(torch.as_tensor(history[key], dtype=torch.float64))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"plot_history expected history[{key!r}] to be a non-empty list of "
+                         f"numbers (one per epoch), got shape {values.shape}")
+    return values
+
+
+def _history_ylabel(keys) -> str:
+    if all(k.endswith("loss") for k in keys):
+        return "loss"
+    return "accuracy" if all(k.endswith("acc") for k in keys) else "value"
+
+
+def plot_history(history: Mapping, ax=None, keys=None):
+    """Training curves: one line per key, value against epoch 1, 2, ...
+
+    The format is what course_utils.training.fit returns: a dict of lists with
+    one number per epoch, e.g. {"loss": [...], "acc": [...], "val_loss": [...],
+    "val_acc": [...]}. A "val_<key>" curve is dashed, in the colour of "<key>".
+    Loss and accuracy have different scales: plot them on two Axes with
+    ``keys=("loss", "val_loss")`` and ``keys=("acc", "val_acc")``.
+
+    Args:
+        history: dict name -> sequence (or 1-D tensor) of numbers, length T >= 1.
+        ax: Axes to draw on (default: the current one). keys: names to plot (default all).
+    Returns:
+        the Axes, one line per key in keys order.
+    """
+    if not isinstance(history, Mapping) or not history:
+        raise TypeError(f"plot_history expected a non-empty dict name -> list, got {history!r}")
+    keys = list(history) if keys is None else list(keys)
+    ax = _axes(ax)
+    colors = {}
+    for key in keys:
+        values = _history_values(history, key)
+        base = key.removeprefix("val_")
+        line, = ax.plot(np.arange(1, values.size + 1), values, "--" if key != base else "-",
+                        color=colors.get(base), label=key)
+        colors.setdefault(base, line.get_color())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_history_ylabel(keys))
+    ax.legend()
+    return ax
+
+
+def _check_points(X: torch.Tensor, y: torch.Tensor, where: str) -> None:
+    if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[1] != 2:
+        got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
+        raise ValueError(f"{where} expected X of shape (N, 2), got {got}")
+    if not isinstance(y, torch.Tensor) or y.shape != X.shape[:1] or y.is_floating_point():
+        got = f"{tuple(y.shape)} {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"{where} expected integer class ids y of shape ({X.shape[0]},), "
+                         f"got {got}")
+
+
+def _grid(X: np.ndarray, resolution: int, padding: float):
+    lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
+    xs, ys = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    return np.meshgrid(xs, ys)  # each (resolution, resolution), x varies along columns
+
+
+def _predict_grid(predict: Callable, xx: np.ndarray, yy: np.ndarray, dtype) -> np.ndarray:
+    grid = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=dtype)  # (M, 2)
+    with torch.no_grad():
+        ids = predict(grid)
+    M = grid.shape[0]
+    if not isinstance(ids, torch.Tensor) or ids.shape != (M,) or ids.is_floating_point():
+        got = f"{tuple(ids.shape)} {ids.dtype}" if isinstance(ids, torch.Tensor) else repr(ids)
+        raise ValueError(f"plot_decision_regions expected predict to return integer class ids "
+                         f"of shape ({M},), got {got} (forgot .argmax(dim=1)?)")
+    return _numpy(ids, "predict(grid)", "plot_decision_regions").reshape(xx.shape)
+
+
+def plot_decision_regions(predict: Callable, X: torch.Tensor, y: torch.Tensor, ax=None,
+                          resolution: int = 200, padding: float = 0.5, class_names=None):
+    """Colour the plane by predicted class and scatter the points by true class.
+
+    region(u, v) = predict([[u, v]]) on a resolution × resolution grid covering X
+    plus ``padding`` on every side; a point whose colour differs from its region
+    is misclassified.
+
+    Args:
+        predict: maps (M, 2) float tensor (X's dtype) -> (M,) integer class ids.
+        X: (N, 2) features; y: (N,) integer class ids in 0..C-1.
+        ax: Axes (default: the current one). class_names: C legend labels.
+    Returns:
+        the Axes: ax.collections[0] is the region mesh (values = grid predictions),
+        then one scatter per class present in y.
+    """
+    _check_points(X, y, "plot_decision_regions")
+    ax = _axes(ax)
+    xx, yy = _grid(_numpy(X, "X", "plot_decision_regions"), resolution, padding)
+    regions = _predict_grid(predict, xx, yy, X.dtype)
+    labels = _numpy(y, "y", "plot_decision_regions")
+    num_classes = int(max(regions.max(), labels.max())) + 1
+    cmap = ListedColormap(plt.get_cmap("tab10").colors[:num_classes])
+    ax.pcolormesh(xx, yy, regions, cmap=cmap, vmin=-0.5, vmax=num_classes - 0.5, alpha=0.3,
+                  shading="nearest")
+    points = X.detach().cpu().numpy()
+    for c in np.unique(labels):
+        name = class_names[c] if class_names is not None else f"class {c}"
+        ax.scatter(*points[labels == c].T, color=cmap(c), edgecolors="k", s=25, label=name)
+    ax.legend()
+    return ax
+
+
+def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, padding: float = 0.5):
+    """Contours of a 2-D function with one line per optimizer path.
+
+    The window is the bounding box of all paths plus ``padding``, with equal
+    scales on both axes so that gradients look perpendicular to the contours.
+
+    Args:
+        f: f(u, v) -> z, element-wise on tensors of the same shape, e.g.
+            lambda u, v: u**2 + 10 * v**2.
+        paths: dict name -> (T, 2) tensor of iterates (the first row is the start).
+        ax: Axes (default: the current one). levels: contour levels (int or list).
+    Returns:
+        the Axes, with one line per path (in dict order) and a contour set.
+    """
+    if not isinstance(paths, Mapping) or not paths:
+        raise TypeError(f"plot_optimizer_paths expected a non-empty dict name -> (T, 2) "
+                        f"tensor, got {type(paths).__name__}")
+    arrays = {name: _path(name, p) for name, p in paths.items()}
+    ax = _axes(ax)
+    uu, vv = _grid(np.concatenate(list(arrays.values())), 200, padding)
+    with torch.no_grad():
+        z = f(torch.as_tensor(uu), torch.as_tensor(vv))
+    if not isinstance(z, torch.Tensor) or z.shape != uu.shape:
+        got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(f"plot_optimizer_paths expected f(u, v) of shape {uu.shape}, got {got}")
+    ax.contour(uu, vv, _numpy(z, "f(u, v)", "plot_optimizer_paths"), levels=levels,
+               cmap="viridis", linewidths=0.8)
+    for name, xy in arrays.items():
+        ax.plot(xy[:, 0], xy[:, 1], "o-", markersize=3, label=name)
+    ax.set_aspect("equal", adjustable="box")  # gradients look perpendicular to contours
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend()
+    return ax
+
+
+def _path(name, path: torch.Tensor) -> np.ndarray:
+    if not isinstance(path, torch.Tensor) or path.dim() != 2 or path.shape[1] != 2 \
+            or path.shape[0] == 0:
+        got = tuple(path.shape) if isinstance(path, torch.Tensor) else type(path).__name__
+        raise ValueError(f"plot_optimizer_paths expected paths[{name!r}] of shape (T, 2) with "
+                         f"T >= 1, got {got}")
+    return path.detach().cpu().double().numpy()

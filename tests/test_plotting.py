@@ -1,0 +1,153 @@
+"""Tests for course_utils.plotting: each helper draws on the given Axes and checks its input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_utils.plotting import (  # noqa: E402
+    plot_decision_regions,
+    plot_function_and_derivative,
+    plot_history,
+    plot_jacobian,
+    plot_optimizer_paths,
+)
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+@pytest.fixture(autouse=True)
+def _close_all():
+    yield
+    plt.close("all")
+
+
+def test_plot_jacobian_shows_J_centred_at_zero_with_a_colorbar(ax):
+    J = torch.tensor([[1.0, -3.0, 0.0], [0.5, 2.0, -1.0]], requires_grad=True)
+    assert plot_jacobian(J, ax=ax, title="dout/dx") is ax
+    image = ax.images[0]
+    np.testing.assert_array_equal(image.get_array(), J.detach().numpy())
+    assert image.get_clim() == (-3.0, 3.0)
+    assert image.get_cmap().name == "RdBu_r"
+    assert len(ax.figure.axes) == 2  # the plot and its colorbar
+    assert ax.get_title() == "dout/dx"
+
+
+def test_plot_jacobian_of_zeros_and_default_title(ax):
+    plot_jacobian(torch.zeros(2, 4, dtype=torch.float64), ax=ax)
+    assert ax.images[0].get_clim() == (-1.0, 1.0)
+    assert ax.get_title() == "Jacobian 2×4"
+
+
+def test_plot_jacobian_uses_the_current_axes_when_none_is_given():
+    fig, ax = plt.subplots()
+    assert plot_jacobian(torch.eye(3)) is ax
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(3), torch.zeros(2, 2, 2)])
+def test_plot_jacobian_rejects_non_matrices(ax, bad):
+    with pytest.raises(ValueError, match=r"J with 2 dimension\(s\), got shape"):
+        plot_jacobian(bad, ax=ax)
+
+
+def test_plot_function_and_derivative_draws_both_curves(ax):
+    x = torch.linspace(-2, 2, 9)
+    assert plot_function_and_derivative(torch.tanh, lambda t: 1 - torch.tanh(t) ** 2, x,
+                                        ax=ax) is ax
+    f_line, df_line = ax.lines
+    np.testing.assert_allclose(f_line.get_ydata(), np.tanh(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(df_line.get_ydata()[4], 1.0)  # tanh'(0) = 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(x)", "f'(x)"]
+
+
+def test_plot_function_and_derivative_rejects_bad_shapes(ax):
+    with pytest.raises(ValueError, match=r"x with 1 dimension\(s\), got shape \(2, 3\)"):
+        plot_function_and_derivative(torch.sin, torch.cos, torch.zeros(2, 3), ax=ax)
+    with pytest.raises(ValueError, match=r"f'\(x\) to return a tensor of x's shape \(5,\), got"):
+        plot_function_and_derivative(torch.sin, lambda t: t.sum(), torch.zeros(5), ax=ax)
+
+
+def test_plot_history_one_line_per_key_with_matching_validation_colour(ax):
+    history = {"loss": [1.0, 0.5, 0.25], "acc": [0.3, 0.6, 0.9],
+               "val_loss": [1.1, 0.7, 0.4], "val_acc": [0.2, 0.5, 0.8]}
+    assert plot_history(history, ax=ax, keys=("loss", "val_loss")) is ax
+    train, val = ax.lines
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(val.get_ydata(), [1.1, 0.7, 0.4])
+    assert val.get_color() == train.get_color() and val.get_linestyle() == "--"
+    assert ax.get_ylabel() == "loss" and ax.get_xlabel() == "epoch"
+
+
+def test_plot_history_all_keys_by_default(ax):
+    plot_history({"loss": torch.tensor([2.0, 1.0]), "acc": [0.5, 0.75]}, ax=ax)
+    assert [line.get_label() for line in ax.lines] == ["loss", "acc"]
+    assert ax.get_ylabel() == "value"
+
+
+def test_plot_history_rejects_bad_input(ax):
+    with pytest.raises(KeyError, match="no key 'val_loss' in history, which has \\['loss'\\]"):
+        plot_history({"loss": [1.0]}, ax=ax, keys=["val_loss"])
+    with pytest.raises(ValueError, match="non-empty list of numbers"):
+        plot_history({"loss": []}, ax=ax)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        plot_history([1.0, 2.0], ax=ax)
+
+
+def _two_blobs():
+    X = torch.tensor([[-1.0, -1.0], [-2.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    y = torch.tensor([0, 0, 1, 1])
+    return X, y
+
+
+def test_plot_decision_regions_mesh_holds_the_predictions(ax):
+    X, y = _two_blobs()
+
+    def predict(points):
+        return (points.sum(dim=1) > 0).long()
+
+    assert plot_decision_regions(predict, X, y, ax=ax, resolution=20,
+                                 class_names=("left", "right")) is ax
+    mesh, *scatters = ax.collections
+    regions = np.asarray(mesh.get_array()).reshape(20, 20)
+    assert regions[0, 0] == 0 and regions[-1, -1] == 1  # bottom-left and top-right corners
+    assert len(scatters) == 2
+    np.testing.assert_array_equal(scatters[1].get_offsets(), X[2:].numpy())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "right"]
+
+
+def test_plot_decision_regions_rejects_bad_shapes(ax):
+    X, y = _two_blobs()
+    with pytest.raises(ValueError, match=r"X of shape \(N, 2\), got \(4, 3\)"):
+        plot_decision_regions(lambda p: p[:, 0].long(), torch.zeros(4, 3), y, ax=ax)
+    with pytest.raises(ValueError, match=r"y of shape \(4,\), got \(3,\)"):
+        plot_decision_regions(lambda p: p[:, 0].long(), X, y[:3], ax=ax)
+    with pytest.raises(ValueError, match=r"shape \(100,\), got \(100, 2\).*argmax"):
+        plot_decision_regions(lambda p: p, X, y, ax=ax, resolution=10)
+
+
+def test_plot_optimizer_paths_one_line_per_path_over_contours(ax):
+    paths = {"SGD": torch.tensor([[2.0, 1.0], [1.0, 0.5], [0.5, 0.25]]),
+             "Adam": torch.tensor([[2.0, 1.0], [1.9, 0.9]], requires_grad=True)}
+    assert plot_optimizer_paths(lambda u, v: u**2 + 10 * v**2, paths, ax=ax) is ax
+    assert [line.get_label() for line in ax.lines] == ["SGD", "Adam"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [2.0, 1.0, 0.5])
+    assert len(ax.collections) >= 1  # the contour set
+
+
+def test_plot_optimizer_paths_rejects_bad_input(ax):
+    with pytest.raises(ValueError, match=r"paths\['SGD'\] of shape \(T, 2\).*got \(3,\)"):
+        plot_optimizer_paths(lambda u, v: u + v, {"SGD": torch.zeros(3)}, ax=ax)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        plot_optimizer_paths(lambda u, v: u + v, {}, ax=ax)
+    with pytest.raises(ValueError, match=r"f\(u, v\) of shape \(200, 200\), got \(\)"):
+        plot_optimizer_paths(lambda u, v: (u + v).sum(), {"a": torch.zeros(2, 2)}, ax=ax)
