@@ -1,0 +1,201 @@
+"""Parameter and Module: the machinery every layer and loss of the course shares.
+
+The Module contract (the same split as Torch7's updateOutput / updateGradInput /
+accGradParameters):
+
+- ``forward(x)`` computes the output AND keeps what backward will need (the
+  input, the output, a mask), because the chain rule evaluates local
+  derivatives at the point where forward was run.
+- ``backward(grad_output)`` receives dL/d(output), returns grad_input = dL/dx,
+  and ADDS dL/dp into ``p.grad`` for every parameter p (``+=``, never ``=``).
+
+Why accumulate: a parameter used twice (shared weights, or two batches whose
+gradients we sum) receives one contribution per use, and the total gradient
+is their sum; assigning would keep only the last one. The price is that you
+must call ``zero_grad()`` before each new backward pass, as in PyTorch.
+
+Parameters and submodules are registered by plain attribute assignment
+(``self.weight = Parameter(...)``, ``self.fc = Linear(...)``): named_parameters
+finds them by walking the attributes in the order they were assigned, so the
+names ("0.weight", "fc.bias") are the ones torch.nn gives the same model.
+"""
+
+import torch
+
+
+class Parameter:
+    """A trainable tensor and the gradient accumulated for it.
+
+    Args:
+        data: floating tensor of any shape (kept as is, detached from autograd).
+    Attributes:
+        data: the values, shape S; optimizers update it in place.
+        grad: dL/d(data), shape S, starts at zeros; backward adds into it.
+    """
+
+    def __init__(self, data: torch.Tensor):
+        if not isinstance(data, torch.Tensor) or not data.is_floating_point():
+            got = data.dtype if isinstance(data, torch.Tensor) else type(data).__name__
+            raise TypeError(f"Parameter expected a floating-point tensor, got {got}")
+        self.data = data.detach()
+        self.grad = torch.zeros_like(self.data)
+
+    @property
+    def shape(self) -> torch.Size:
+        """The shape of data (and of grad)."""
+        return self.data.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={tuple(self.data.shape)}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of layers and losses: forward keeps state, backward uses it.
+
+    Subclasses implement ``forward(x) -> out`` and ``backward(grad_output) ->
+    grad_input`` (grad_output: dL/dout, shape of out; grad_input: dL/dx, shape
+    of x) and add dL/dp into ``p.grad`` for their parameters. Calling the
+    module calls forward. ``training`` is True until ``eval()``.
+    """
+
+    training = True  # the default even if a subclass forgets super().__init__()
+
+    def __init__(self):
+        self.training = True
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute out from x, e.g. x: (N, D_in) -> out: (N, D_out); keep what backward needs."""
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        """Return grad_input = dL/dx (x's shape) given grad_output = dL/dout (out's shape).
+
+        Also ADDS dL/dp into p.grad for each parameter p (chain rule at the saved point).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_output)")
+
+    def _not_run(self):
+        """The error backward raises when forward has not stored what it needs."""
+        name = type(self).__name__
+        return RuntimeError(
+            f"{name}.backward called before {name}.forward: forward stores the values "
+            "the gradient needs; call forward (model(X)) first"
+        )
+
+    def _check_grad_output(self, grad_output: torch.Tensor, shape: torch.Size) -> None:
+        if grad_output.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward expected grad_output of the output's shape "
+                f"{tuple(shape)}, got {tuple(grad_output.shape)}"
+            )
+
+    def children(self):
+        """The direct submodules, in the order they were assigned."""
+        return [v for v in vars(self).values() if isinstance(v, Module)]
+
+    def named_parameters(self, prefix: str = "", _seen=None):
+        """Yield (name, Parameter) for this module and its submodules, each once.
+
+        Names join attribute names with dots, as torch.nn: "0.weight", "fc.bias".
+        """
+        seen = set() if _seen is None else _seen
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter) and id(value) not in seen:
+                seen.add(id(value))
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(prefix + name + ".", seen)
+
+    def parameters(self) -> list:
+        """All Parameters (list), in named_parameters order; give it to an optimizer."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every p.grad to zeros (in place) before the next backward pass."""
+        for p in self.parameters():
+            p.grad.zero_()
+
+    def train(self, mode: bool = True):
+        """Set training mode (Dropout drops) on this module and all submodules; returns self."""
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        """Set evaluation mode (Dropout is the identity); same as train(False); returns self."""
+        return self.train(False)
+
+    def to(self, device=None, dtype=None):
+        """Move every parameter and gradient to device and/or floating dtype; returns self.
+
+        Like torch, ``model.to(torch.float64)`` is accepted as a dtype.
+        """
+        if isinstance(device, torch.dtype):
+            device, dtype = None, device
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"{type(self).__name__}.to expected a floating dtype, got {dtype}")
+        for p in self.parameters():
+            p.data = p.data.to(device=device, dtype=dtype)
+            p.grad = p.grad.to(device=device, dtype=dtype)
+        return self
+
+    def state_dict(self) -> dict:
+        """Dict name -> parameter tensor, loadable by the same torch.nn model.
+
+        As in torch, the tensors SHARE memory with the parameters: training
+        changes them too. For a snapshot use {k: v.clone() for k, v in sd.items()}.
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Copy values into the parameters (strict: same names, same shapes, finite).
+
+        Values are copied (and cast to the parameter's dtype), not shared.
+        Raises RuntimeError listing every missing, unexpected or mis-shaped key.
+        """
+        params = dict(self.named_parameters())
+        problems = _state_dict_problems(params, state_dict)
+        if problems:
+            raise RuntimeError(
+                f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
+            )
+        with torch.no_grad():  # a torch state dict may hold tensors that require grad
+            for name, p in params.items():
+                p.data.copy_(state_dict[name])
+
+    def extra_repr(self) -> str:
+        """The text shown between the parentheses of repr (e.g. the sizes)."""
+        return ""
+
+    def __repr__(self) -> str:
+        named = [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
+        if not named:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({k}): " + repr(v).replace("\n", "\n  ") for k, v in named]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+def _state_dict_problems(params: dict, state_dict: dict) -> list:
+    """Every reason state_dict cannot be loaded into params, as readable strings."""
+    missing = [k for k in params if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in params]
+    problems = [f"missing keys {missing}"] if missing else []
+    problems += [f"unexpected keys {unexpected}"] if unexpected else []
+    for name, p in params.items():
+        if name not in state_dict:
+            continue
+        value = state_dict[name]
+        if not isinstance(value, torch.Tensor):
+            problems.append(f"'{name}' expected a tensor, got {type(value).__name__}")
+        elif value.shape != p.shape:
+            problems.append(
+                f"'{name}' expected shape {tuple(p.shape)}, got {tuple(value.shape)}"
+            )
+        elif not bool(torch.isfinite(value).all()):
+            problems.append(f"'{name}' expected finite values, got nan or inf")
+    return problems
+

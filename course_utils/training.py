@@ -1,0 +1,174 @@
+"""Training loop for the from-scratch engine: mini-batches, accuracy, and fit.
+
+fit runs the loop every later notebook repeats: for each mini-batch,
+zero the gradients, forward, loss, backward, optimizer step; after each epoch,
+record the mean training loss (and accuracy) and, given validation data,
+the validation loss and accuracy computed in eval mode.
+"""
+
+import math
+
+import torch
+
+__all__ = ["accuracy", "fit", "iterate_minibatches"]
+
+
+def _positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} expected a positive int, got {value!r}")
+    return value
+
+
+def _check_rows(X, y, where: str) -> None:
+    """X (N, ...) and y (N, ...) must be tensors with the same number of rows, N >= 1."""
+    for name, t in (("X", X), ("y", y)):
+        if not isinstance(t, torch.Tensor) or t.ndim == 0:
+            got = "a 0-dim tensor" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise TypeError(f"{where} expected {name} as a tensor with a batch dimension, "
+                            f"got {got}")
+    if X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"{where} expected X and y with the same number of rows N >= 1, "
+                         f"got X {tuple(X.shape)} and y {tuple(y.shape)}")
+
+
+def iterate_minibatches(X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = True,
+                        seed: int = 0):
+    """Yield (X_batch, y_batch) pairs that cover every row exactly once.
+
+    With shuffle, the rows are visited in the order torch.randperm(N) draws
+    from a private generator seeded with ``seed``: the global random state is
+    neither used nor changed, and the same seed gives the same batches.
+    The last batch keeps the N % batch_size leftover rows (it is smaller).
+
+    Args:
+        X: (N, D) inputs. y: (N,) or (N, K) targets. batch_size: B >= 1.
+        shuffle: visit rows in random order (else in order 0..N-1). seed: int.
+    Yields:
+        X_batch: (B, D), y_batch: (B,) or (B, K); B = batch_size except maybe the last.
+    """
+    _check_rows(X, y, "iterate_minibatches")
+    batch_size = _positive_int(batch_size, "iterate_minibatches batch_size")
+    n = X.shape[0]
+    if shuffle:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            yield X[rows], y[rows]
+    else:  # slices are views: no copy
+        for start in range(0, n, batch_size):
+            yield X[start:start + batch_size], y[start:start + batch_size]
+
+
+def accuracy(logits_or_preds: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of correct predictions: mean_n [argmax_c logits[n, c] == y[n]].
+
+    Accepts scores (logits, probabilities or log-probabilities: argmax is the
+    same) or already predicted class ids. Ties go to the lowest class index.
+
+    Args:
+        logits_or_preds: (N, C) scores with C >= 2, or (N,) integer class ids.
+        y: (N,) integer class ids.
+    Returns:
+        a Python float in [0, 1].
+    """
+    scores = logits_or_preds
+    if y.ndim != 1 or y.is_floating_point():
+        raise ValueError(f"accuracy expected y as (N,) integer class ids, got {tuple(y.shape)} "
+                         f"{y.dtype}")
+    if scores.ndim == 2 and scores.shape[1] >= 2:
+        preds = scores.argmax(1)
+    elif scores.ndim == 1 and not scores.is_floating_point():
+        preds = scores
+    else:
+        raise ValueError("accuracy expected (N, C) scores with C >= 2 or (N,) integer predictions, "
+                         f"got {tuple(scores.shape)} {scores.dtype}")
+    if preds.shape != y.shape or y.numel() == 0:
+        raise ValueError(f"accuracy expected {y.shape[0]} predictions for {y.shape[0]} labels "
+                         f"(N >= 1), got input of shape {tuple(scores.shape)}")
+    return (preds == y).double().mean().item()
+
+
+def _is_classification(y: torch.Tensor) -> bool:
+    return y.ndim == 1 and not y.is_floating_point()
+
+
+def _check_finite(loss: float, epoch: int, epochs: int, batch: int, optimizer) -> None:
+    """Stop with a FloatingPointError that says where the loss stopped being a number."""
+    if not math.isfinite(loss):
+        lr = getattr(optimizer, "lr", None)
+        raise FloatingPointError(
+            f"fit: the loss became {loss} at epoch {epoch}/{epochs}, batch {batch}: the "
+            f"updates diverged; try a smaller learning rate (lr={lr}) or check the data "
+            "for nan/inf"
+        )
+
+
+def _train_epoch(model, loss_fn, optimizer, batches, where) -> tuple:
+    """One pass over the batches; returns (mean loss, mean accuracy or None), row-weighted."""
+    model.train()
+    total_loss, total_correct, total_rows = 0.0, 0.0, 0
+    for batch, (X_batch, y_batch) in enumerate(batches, start=1):
+        optimizer.zero_grad()
+        logits = model(X_batch)  # (B, C)
+        loss = loss_fn(logits, y_batch).item()
+        _check_finite(loss, *where, batch, optimizer)
+        model.backward(loss_fn.backward())
+        optimizer.step()
+        rows = X_batch.shape[0]
+        total_loss += loss * rows
+        total_rows += rows
+        if _is_classification(y_batch):
+            total_correct += accuracy(logits, y_batch) * rows
+    acc = total_correct / total_rows if _is_classification(y_batch) else None
+    return total_loss / total_rows, acc
+
+
+def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor) -> tuple:
+    """(loss, accuracy or None) on the whole of X, y in eval mode (Dropout off)."""
+    model.eval()
+    logits = model(X)
+    loss = loss_fn(logits, y).item()
+    return loss, (accuracy(logits, y) if _is_classification(y) else None)
+
+
+def _record(history: dict, prefix: str, loss: float, acc) -> None:
+    history.setdefault(prefix + "loss", []).append(loss)
+    if acc is not None:
+        history.setdefault(prefix + "acc", []).append(acc)
+
+
+def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int,
+        batch_size: int, val=None, seed: int = 0) -> dict:
+    """Train with mini-batch gradient descent; return the per-epoch history.
+
+    Per batch: zero_grad; loss = loss_fn(model(X_b), y_b); model.backward(loss_fn.backward());
+    step. Batches are reshuffled each epoch from a generator seeded with ``seed``.
+    "loss"/"acc": row-weighted means over the epoch's batches in train mode (Dropout on);
+    "val_loss"/"val_acc": after each epoch, in eval mode. "acc" keys only when y holds
+    class ids. The model is left in eval mode. A nan/inf loss raises FloatingPointError
+    naming the epoch and batch.
+
+    Args:
+        model, loss_fn: Modules. optimizer: built on model.parameters().
+        X: (N, D). y: (N,) int64 class ids or (N, K) regression targets.
+        epochs, batch_size: positive ints. val: optional (X_val, y_val). seed: int.
+    Returns:
+        dict name -> list of `epochs` floats: "loss", "acc" [, "val_loss", "val_acc"].
+    """
+    _check_rows(X, y, "fit")
+    epochs = _positive_int(epochs, "fit epochs")
+    batch_size = _positive_int(batch_size, "fit batch_size")
+    if val is not None:
+        if not isinstance(val, tuple | list) or len(val) != 2:
+            raise TypeError(f"fit expected val=(X_val, y_val), got {type(val).__name__}")
+        _check_rows(*val, "fit (val)")
+    seeds = torch.Generator().manual_seed(seed)
+    history = {}
+    for epoch in range(1, epochs + 1):
+        epoch_seed = int(torch.randint(2**62, (), generator=seeds))
+        batches = iterate_minibatches(X, y, batch_size, shuffle=True, seed=epoch_seed)
+        _record(history, "", *_train_epoch(model, loss_fn, optimizer, batches, (epoch, epochs)))
+        if val is not None:
+            _record(history, "val_", *_evaluate(model, loss_fn, *val))
+    model.eval()
+    return history

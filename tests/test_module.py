@@ -1,0 +1,171 @@
+"""Tests for course_utils.module: Parameter, registration, modes, dtype, state dicts."""
+
+import copy
+
+import pytest
+import torch
+
+from course_utils.layers import (
+    Dropout,
+    Linear,
+    LogSoftmax,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+
+
+class TwoLayer(Module):
+    """A model written like a torch.nn.Module: parts registered by attribute assignment."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = Linear(4, 5)
+        self.act = Tanh()
+        self.fc2 = Linear(5, 3)
+        self.scale = Parameter(torch.ones(3))
+
+    def forward(self, X):
+        return self.fc2(self.act(self.fc1(X))) * self.scale.data
+
+
+def small_model():
+    return Sequential(Linear(4, 16), ReLU(), Linear(16, 3))
+
+
+def torch_small_model():
+    return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+
+
+def test_parameter_holds_data_and_a_zero_grad():
+    data = torch.randn(3, 2)
+    p = Parameter(data)
+    assert torch.equal(p.data, data) and p.shape == (3, 2)
+    assert p.grad.shape == (3, 2) and not p.grad.any()
+    assert repr(p) == "Parameter(shape=(3, 2), dtype=torch.float32)"
+
+
+@pytest.mark.parametrize("data, got", [(torch.tensor([1, 2]), "torch.int64"), ([1.0], "list")])
+def test_parameter_rejects_non_float_data(data, got):
+    with pytest.raises(TypeError, match=f"Parameter expected a floating-point tensor, got {got}"):
+        Parameter(data)
+
+
+def test_named_parameters_follow_torch_names_and_order():
+    names = [name for name, _ in small_model().named_parameters()]
+    assert names == list(torch_small_model().state_dict())
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [n for n, _ in TwoLayer().named_parameters()] == [
+        "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "scale"]
+    nested = Sequential(Sequential(Linear(2, 2), ReLU()), Linear(2, 1, bias=False))
+    assert [n for n, _ in nested.named_parameters()] == ["0.0.weight", "0.0.bias", "1.weight"]
+
+
+def test_parameters_are_the_layers_own_objects_and_shared_ones_count_once():
+    model = small_model()
+    assert model.parameters()[0] is model[0].weight
+    shared = Linear(3, 3)
+    assert len(Sequential(shared, ReLU(), shared).parameters()) == 2
+
+
+def test_zero_grad_clears_every_gradient():
+    model = TwoLayer()
+    for p in model.parameters():
+        p.grad += 1.0
+    model.zero_grad()
+    assert all(not p.grad.any() for p in model.parameters())
+
+
+def test_train_and_eval_reach_every_submodule():
+    model = Sequential(Linear(2, 2), Sequential(Dropout(0.5), ReLU()))
+    assert model.eval() is model
+    assert [m.training for m in (model, model[1], model[1][0])] == [False] * 3
+    model.train()
+    assert [m.training for m in (model, model[1], model[1][0])] == [True] * 3
+
+
+@pytest.mark.parametrize("call", [lambda m: m.to(dtype=torch.float64),
+                                  lambda m: m.to(torch.float64),
+                                  lambda m: m.to("cpu", torch.float64)])
+def test_to_changes_the_dtype_of_data_and_grad(call):
+    torch.manual_seed(0)
+    model = TwoLayer()
+    before = model.fc1.weight.data.clone()
+    assert call(model) is model
+    for p in model.parameters():
+        assert p.data.dtype == torch.float64 and p.grad.dtype == torch.float64
+    assert torch.equal(model.fc1.weight.data, before.double())
+    assert model(torch.randn(2, 4, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_to_rejects_a_non_float_dtype():
+    with pytest.raises(TypeError, match=r"Linear.to expected a floating dtype, got torch.int64"):
+        Linear(2, 2).to(dtype=torch.int64)
+
+
+def test_repr_matches_torch():
+    ours = Sequential(Linear(4, 16), Sigmoid(), Linear(16, 3, bias=False), LogSoftmax(dim=1))
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Sigmoid(),
+                                    torch.nn.Linear(16, 3, bias=False), torch.nn.LogSoftmax(dim=1))
+    assert repr(ours) == repr(reference)
+
+
+def test_state_dict_round_trip_through_torch():
+    torch.manual_seed(1)
+    ours, reference = small_model(), torch_small_model()
+    X = torch.randn(10, 4)
+    assert not torch.equal(ours(X), reference(X))  # different weights to begin with
+    reference.load_state_dict(ours.state_dict())
+    assert torch.equal(ours(X), reference(X))
+    again = small_model()
+    again.load_state_dict(reference.state_dict())
+    assert torch.equal(again(X), ours(X))
+
+
+def test_state_dict_shares_memory_and_load_copies():
+    model = small_model()
+    sd = model.state_dict()
+    assert sd["0.weight"] is model[0].weight.data  # as torch: a live view, not a snapshot
+    snapshot = {k: v.clone() + 1 for k, v in sd.items()}
+    model.load_state_dict(snapshot)
+    assert torch.equal(model[0].weight.data, snapshot["0.weight"])
+    snapshot["0.weight"] += 1
+    assert not torch.equal(model[0].weight.data, snapshot["0.weight"])
+
+
+def test_a_deep_copy_is_independent():
+    model = small_model()
+    clone = copy.deepcopy(model)
+    clone[0].weight.data += 1
+    assert not torch.equal(clone[0].weight.data, model[0].weight.data)
+
+
+def _edited(change):
+    sd = {k: v.clone() for k, v in small_model().state_dict().items()}
+    change(sd)
+    return sd
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda sd: sd.pop("2.bias"), r"missing keys \['2.bias'\]"),
+    (lambda sd: sd.update(extra=torch.zeros(1)), r"unexpected keys \['extra'\]"),
+    (lambda sd: sd.update({"0.weight": torch.zeros(4, 16)}),
+     r"'0.weight' expected shape \(16, 4\), got \(4, 16\)"),
+    (lambda sd: sd.update({"0.bias": [0.0] * 16}), r"'0.bias' expected a tensor, got list"),
+    (lambda sd: sd["2.weight"].__setitem__((0, 0), float("nan")),
+     r"'2.weight' expected finite values, got nan or inf"),
+])
+def test_load_state_dict_is_strict_and_says_why(change, message):
+    model = small_model()
+    before = [p.data.clone() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match=r"Sequential.load_state_dict: .*" + message):
+        model.load_state_dict(_edited(change))
+    assert all(torch.equal(p.data, b) for p, b in zip(model.parameters(), before, strict=True))
+
+
+def test_a_module_without_forward_says_so():
+    with pytest.raises(NotImplementedError, match=r"Module must implement forward"):
+        Module()(torch.ones(1))
