@@ -9,23 +9,24 @@ with respect to its inputs as ``.g`` attributes, each the shape of its tensor.
 import torch
 
 
-def _check_matrix(name: str, t: torch.Tensor, where: str) -> None:
+def _check_matrix(name: str, t: torch.Tensor, where: str, shape: str) -> None:
     if not isinstance(t, torch.Tensor) or t.dim() != 2:
         got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-        raise ValueError(f"{where} expected {name} to be a 2-D tensor (N, D), got {got}")
+        raise ValueError(f"{where} expected {name} to be a 2-D tensor {shape}, got {got}")
 
 
 def _check_lin_shapes(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, where: str) -> None:
-    _check_matrix("x", x, where)
-    _check_matrix("w", w, where)
+    _check_matrix("x", x, where, "(N, D_in)")
+    _check_matrix("w", w, where, "(D_in, D_out)")
     d_in, d_out = w.shape
     if x.shape[1] != d_in:
         raise ValueError(
             f"{where} expected x of shape (N, {d_in}) to match w {tuple(w.shape)}, "
             f"got {tuple(x.shape)}"
         )
-    if b.shape != (d_out,):
-        raise ValueError(f"{where} expected b of shape ({d_out},), got {tuple(b.shape)}")
+    if not isinstance(b, torch.Tensor) or b.shape != (d_out,):
+        got = tuple(b.shape) if isinstance(b, torch.Tensor) else type(b).__name__
+        raise ValueError(f"{where} expected b of shape ({d_out},), got {got}")
 
 
 def _upstream(out: torch.Tensor, where: str) -> torch.Tensor:
@@ -70,14 +71,14 @@ def relu(x: torch.Tensor) -> torch.Tensor:
 
 
 def mse(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error: ``loss = mean((output - y) ** 2)`` over all N entries.
+    """Mean squared error: ``loss = mean((output - y) ** 2)`` over all entries.
 
     Shapes must be equal: an (N, 1) output minus an (N,) target would broadcast
     to (N, N) and average N**2 wrong differences without any error.
 
     Args:
-        output: (N, 1) predictions.
-        y: (N, 1) targets.
+        output: (N, 1) predictions in notebook 01 (any shape works).
+        y: targets of output's shape.
 
     Returns:
         0-dim tensor, the loss.

@@ -197,8 +197,12 @@ def test_lin_names_the_mismatch():
         lin(torch.zeros(2, 3), torch.zeros(4, 5), torch.zeros(5))
     with pytest.raises(ValueError, match=r"lin expected b of shape \(5,\), got \(4,\)"):
         lin(torch.zeros(2, 4), torch.zeros(4, 5), torch.zeros(4))
-    with pytest.raises(ValueError, match=r"lin expected x to be a 2-D tensor \(N, D\), got \(4,\)"):
+    with pytest.raises(ValueError, match=r"expected x to be a 2-D tensor \(N, D_in\), got \(4,\)"):
         lin(torch.zeros(4), torch.zeros(4, 5), torch.zeros(5))
+    with pytest.raises(ValueError, match=r"expected w to be a 2-D tensor \(D_in, D_out\)"):
+        lin(torch.zeros(2, 4), torch.zeros(4), torch.zeros(5))
+    with pytest.raises(ValueError, match=r"lin expected b of shape \(5,\), got float"):
+        lin(torch.zeros(2, 4), torch.zeros(4, 5), 0.0)
 
 
 def test_backward_without_upstream_gradient_is_an_error():
