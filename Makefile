@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: course test lint notebooks student clean help
+.PHONY: course test lint notebooks portability student clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,10 @@ lint: $(STAMP)  ## ruff on the library, tests and notebooks
 
 notebooks: $(STAMP)  ## re-run notebooks top to bottom and store outputs (NB=path for one)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+portability: $(STAMP)  ## run the notebooks as other CPUs would: torch and MKL forced onto older instruction sets
+	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 $(BIN)/pytest notebooks
+	ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 $(BIN)/pytest notebooks
 
 student: $(STAMP)  ## copies of the notebooks in student/ with the exercise solutions removed
 	$(BIN)/python tools/make_student_version.py student
