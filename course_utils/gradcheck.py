@@ -5,9 +5,8 @@ Central differences approximate a derivative without any calculus:
     df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps),   error O(eps^2)
 
 so they are an independent reference for every ``backward`` in the course.
-Run them in float64: in float32 each value of f is rounded by ~1e-7 |f|, and
-dividing by 2 eps = 2e-6 leaves an error of order 0.05 |f| in every entry,
-far above the ~1e-7 relative error that tells a correct gradient from a wrong one.
+Run them in float64: in float32 f is rounded by ~1e-7 |f|, and dividing by
+2 eps = 2e-6 leaves an error ~0.05 |f|, far above the 1e-7 we want to resolve.
 """
 
 import copy
@@ -38,11 +37,6 @@ def _entries(x: torch.Tensor):
     return itertools.product(*(range(n) for n in x.shape))
 
 
-def _snapshot(value):
-    # f may return x itself or a view of it (identity, Dropout in eval): copy before x changes
-    return value.detach().clone() if isinstance(value, torch.Tensor) else value
-
-
 def _write(x: torch.Tensor, idx: tuple, value: torch.Tensor) -> None:
     with torch.no_grad():  # in-place writes must work even when x requires grad
         x[idx] = value
@@ -50,33 +44,31 @@ def _write(x: torch.Tensor, idx: tuple, value: torch.Tensor) -> None:
 
 def _evaluate_around(f: Callable, x: torch.Tensor, idx: tuple, eps: float):
     """Return (f at x with x[idx] + eps, f at x with x[idx] - eps); x is restored bit-exactly."""
-    saved = x[idx].detach().clone()
+    saved, values = x[idx].detach().clone(), []
     try:
-        _write(x, idx, saved + eps)
-        f_plus = _snapshot(f(x))
-        _write(x, idx, saved - eps)
-        f_minus = _snapshot(f(x))
+        for value in (saved + eps, saved - eps):
+            _write(x, idx, value)
+            out = f(x)  # may be x itself or a view (identity): copy it before x changes
+            values.append(out.detach().clone() if isinstance(out, torch.Tensor) else out)
     finally:
         _write(x, idx, saved)  # the saved value itself: (x - eps) + eps can round
-    return f_plus, f_minus
+    return values
 
 
 def _as_scalar(value) -> float:
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"numerical_gradient expected f to return a scalar, got a tensor "
-                             f"of shape {tuple(value.shape)} (reduce it, e.g. with .sum())")
-        return value.item()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"numerical_gradient expected f to return a number, got {type(value).__name__}")
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        raise ValueError(f"numerical_gradient expected f to return a scalar, got a tensor "
+                         f"of shape {tuple(value.shape)} (reduce it, e.g. with .sum())")
+    if isinstance(value, bool) or not isinstance(value, torch.Tensor | int | float):
+        got = type(value).__name__
+        raise TypeError(f"numerical_gradient expected f to return a number, got {got}")
+    return float(value)
 
 
 def numerical_gradient(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Gradient of a scalar function by central differences, one entry at a time.
 
     grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
-
     x is perturbed IN PLACE and restored exactly after each entry, so f may ignore
     its argument and read x through a closure (e.g. a layer's ``weight.data``).
 
@@ -101,21 +93,18 @@ def relative_error(a, b) -> float:
 
     err = max_i |a_i - b_i| / max(max_i (|a_i| + |b_i|), tiny)
 
-    Why relative: an absolute difference of 1e-6 is excellent for gradients of
-    size 1e3 and meaningless for gradients of size 1e-8; dividing by the size
-    makes one threshold work for every layer. The result lies in [0, 1] (1 when
-    the signs are opposite); two all-zero tensors give 0, not 0/0.
-    In float64 with eps = 1e-6: a correct gradient gives ~1e-10 to 1e-7; 1e-7 to
-    1e-4 is suspicious (often a kink such as ReLU at 0 within eps of an input);
-    above 1e-4, and especially ~1e-2 to 1, the gradient is wrong.
+    Why relative: a difference of 1e-6 is excellent for gradients of size 1e3 and
+    meaningless for gradients of size 1e-8; dividing by the size makes one
+    threshold work for every layer. In float64 with eps = 1e-6: a correct gradient
+    gives ~1e-10 to 1e-7; 1e-7 to 1e-4 is suspicious (often a kink such as ReLU at
+    0 within eps of an input); above 1e-4, and especially ~1e-2 to 1, it is wrong.
 
     Args:
         a, b: tensors (or array-likes) of the same shape.
     Returns:
-        float (nan if either contains nan).
+        float in [0, 1]: 0 for two zero tensors (not 0/0), 1 for opposite signs, nan for nan.
     """
-    a = torch.as_tensor(a).detach().to(torch.float64)
-    b = torch.as_tensor(b).detach().to(torch.float64)
+    a, b = (torch.as_tensor(t).detach().to(torch.float64) for t in (a, b))
     if a.shape != b.shape:
         raise ValueError(f"relative_error expected a and b of the same shape, got "
                          f"{tuple(a.shape)} and {tuple(b.shape)} (no broadcasting: it would "
@@ -129,20 +118,18 @@ def relative_error(a, b) -> float:
 def _check_module(module, where: str) -> None:
     for name in ("forward", "backward", "named_parameters"):
         if not callable(getattr(module, name, None)):
-            got = type(module).__name__
-            raise TypeError(f"{where} expected a course Module with .{name}(), got {got}")
+            raise TypeError(f"{where} expected a course Module with .{name}(), "
+                            f"got {type(module).__name__}")
 
 
 def jacobian_backprop(module, x: torch.Tensor) -> torch.Tensor:
     """Jacobian of module.forward at x, row by row via backward with one-hot grad_output.
 
-    Row i = module.backward(e_i) = e_i^T J = d out_i / d x, flattened.
-    Calls forward once, then backward once per output entry. Parameter gradients
-    that these backward calls accumulate are undone: every p.grad is restored.
+    Row i = module.backward(e_i) = e_i^T J = d out_i / d x, flattened. One forward,
+    then one backward per output entry; every p.grad is restored afterwards.
 
     Args:
-        module: course Module (forward(x), backward(grad_output) -> grad_input).
-        x: (any shape) floating tensor.
+        module: course Module (forward(x), backward(grad_output) -> grad_input); x: floating.
     Returns:
         J: (out.numel(), x.numel()), J[i, j] = d out_i / d x_j (out and x flattened).
     """
@@ -152,10 +139,8 @@ def jacobian_backprop(module, x: torch.Tensor) -> torch.Tensor:
     try:
         out = module.forward(x)
         J = torch.zeros(out.numel(), x.numel(), dtype=out.dtype)
-        for i in range(out.numel()):
-            one_hot = torch.zeros_like(out)
-            one_hot.view(-1)[i] = 1.0
-            J[i] = _grad_input(module, one_hot, x, "jacobian_backprop").reshape(-1)
+        for i, one_hot in enumerate(torch.eye(out.numel(), dtype=out.dtype)):  # e_i, flat
+            J[i] = _grad_input(module, one_hot.view(out.shape), x, "jacobian_backprop").reshape(-1)
     finally:
         for p, grad in saved_grads:
             p.grad.copy_(grad)
@@ -175,13 +160,11 @@ def jacobian_numerical(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch
     """Jacobian of f at x by central differences, column by column.
 
     J[:, j] = (f(x + eps e_j) - f(x - eps e_j)).flatten() / (2 eps)
-
     x is perturbed in place and restored exactly (as in numerical_gradient).
 
     Args:
         f: function of x returning a tensor (any shape), e.g. module.forward.
-        x: (any shape) floating tensor, preferably float64.
-        eps: step size.
+        x: (any shape) floating tensor, preferably float64. eps: step size.
     Returns:
         J: (f(x).numel(), x.numel()) in f's output dtype.
     """
@@ -197,9 +180,7 @@ def jacobian_numerical(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch
 
 
 def _seeded_forward(module, x: torch.Tensor, seed: int) -> torch.Tensor:
-    # Same seed before every forward: a random layer (Dropout in training mode)
-    # draws the same mask each time, so the loss is a fixed function of x and
-    # the parameters. fork_rng leaves the caller's random stream untouched.
+    """Forward after reseeding (Dropout: same mask each time), the caller's stream kept."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return module.forward(x)
@@ -221,8 +202,7 @@ def _check_errors(errors: dict, tol: float, module) -> None:
 
 
 def _check_accumulates(module, x: torch.Tensor, g: torch.Tensor, seed: int, grads: dict) -> None:
-    # One more forward/backward must ADD to p.grad: a layer that assigns is wrong
-    # as soon as a parameter is used twice (shared weights, several batches).
+    # A second backward must ADD to p.grad: assigning breaks shared weights and batch sums.
     _seeded_forward(module, x, seed)
     _grad_input(module, g, x, "check_module")
     for name, p in module.named_parameters():
@@ -238,9 +218,8 @@ def check_module(module, x: torch.Tensor, eps: float = 1e-6, tol: float = 1e-7, 
     loss(x, params) = sum(forward(x) * g), g a fixed random tensor of out's shape
     (random, not ones, so that errors cannot cancel in the sum): backward(g) must
     return dloss/dx and add dloss/dp into each p.grad (a second backward must add
-    again). Runs on float64 deep copies; module and x are left untouched.
-    Random forwards (Dropout in training mode): torch is reseeded with ``seed``
-    before every forward, so each one draws the same mask.
+    again). Runs on float64 deep copies; module and x are left untouched. torch is
+    reseeded with ``seed`` before every forward, so Dropout draws the same mask.
 
     Args:
         module: course Module; x: (N, ...) floating input; eps: finite-difference

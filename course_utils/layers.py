@@ -131,12 +131,37 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+def _submodules(module: Module):
+    """module and every Module inside it, depth first, repeats included."""
+    yield module
+    for child in module.children():
+        yield from _submodules(child)
+
+
+def _check_no_reuse(modules) -> None:
+    """ValueError if one module object sits at two places of the chain (nested ones included)."""
+    position = {}
+    for i, module in enumerate(modules):
+        for sub in _submodules(module):
+            if id(sub) in position:
+                raise ValueError(
+                    f"Sequential got the same {type(sub).__name__} object at positions "
+                    f"{position[id(sub)]} and {i}: a module keeps what ONE forward needs for "
+                    "backward, so reusing it gives wrong gradients; create a new layer and, "
+                    "to tie weights, share the Parameter (layer2.weight = layer1.weight)"
+                )
+            position[id(sub)] = i
+
+
 class Sequential(Module):
     """Chain of modules: out = f_L(... f_2(f_1(x))), backward in reverse order.
 
     grad_input = f_1.backward(f_2.backward(... f_L.backward(grad_output))).
     Children are named "0", "1", ... as in torch.nn.Sequential, so parameter
-    names ("0.weight") and state dicts match it. Indexable: model[0].
+    names ("0.weight") and state dicts match it. Indexable: model[0], model[:2].
+    Unlike torch, one module object may not appear twice: it keeps only its last
+    forward's input, so the first use would get wrong gradients. Share a
+    Parameter instead (layer2.weight = layer1.weight).
 
     Shape:
         - x, grad_input: the first module's input; out, grad_output: the last one's output
@@ -151,6 +176,7 @@ class Sequential(Module):
             setattr(self, str(i), module)
         if not modules:
             raise ValueError("Sequential expected at least one module, got none")
+        _check_no_reuse(modules)
         self._layers = modules  # a tuple: fast to iterate, not registered twice
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -174,7 +200,9 @@ class Sequential(Module):
         first.backward(grad_output)
         return None
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):  # as torch: a slice is a Sequential of those modules
+            return Sequential(*self._layers[index])
         return self._layers[index]
 
     def __len__(self) -> int:

@@ -59,7 +59,7 @@ def _pick(name: str, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor
 class MSELoss(_Loss):
     """Mean squared error over ALL entries: loss = mean((input - target)^2).
 
-    Backward: dinput = 2 (input - target) / input.numel().
+    Backward: dinput = 2 (input - target) / input.numel(), in input's dtype.
 
     Shape:
         - input, target, dinput: (*), any shape, all the same (no broadcasting)
@@ -73,12 +73,13 @@ class MSELoss(_Loss):
                 f"{tuple(target.shape)}: broadcasting them would silently compare every "
                 "prediction with every target"
             )
-        diff = input - target
-        self._saved = (diff,)
+        diff = input - target  # a float64 target promotes diff (and loss) to float64
+        self._saved = (diff, input.dtype)
         return (diff * diff).mean()
 
-    def _input_grad(self, diff):
-        return diff * (2 / diff.numel())
+    def _input_grad(self, diff, dtype):
+        # as autograd: the gradient has the INPUT's dtype, which the model's backward expects
+        return (diff * (2 / diff.numel())).to(dtype)
 
 
 class CrossEntropyLoss(_Loss):

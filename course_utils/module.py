@@ -20,6 +20,8 @@ finds them by walking the attributes in the order they were assigned, so the
 names ("0.weight", "fc.bias") are the ones torch.nn gives the same model.
 """
 
+from collections.abc import Mapping
+
 import torch
 
 
@@ -96,18 +98,25 @@ class Module:
         """The direct submodules, in the order they were assigned."""
         return [v for v in vars(self).values() if isinstance(v, Module)]
 
-    def named_parameters(self, prefix: str = "", _seen=None):
-        """Yield (name, Parameter) for this module and its submodules, each once.
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True):
+        """Yield (name, Parameter) for this module and its submodules.
 
         Names join attribute names with dots, as torch.nn: "0.weight", "fc.bias".
+        A Parameter shared by two layers comes once, under its first name, unless
+        remove_duplicate=False (state dicts list it under every name, as torch).
         """
-        seen = set() if _seen is None else _seen
+        seen = set()
+        for name, p in self._all_parameters(prefix):
+            if not remove_duplicate or id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _all_parameters(self, prefix: str):
         for name, value in vars(self).items():
-            if isinstance(value, Parameter) and id(value) not in seen:
-                seen.add(id(value))
+            if isinstance(value, Parameter):
                 yield prefix + name, value
             elif isinstance(value, Module):
-                yield from value.named_parameters(prefix + name + ".", seen)
+                yield from value._all_parameters(prefix + name + ".")
 
     def parameters(self) -> list:
         """All Parameters (list), in named_parameters order; give it to an optimizer."""
@@ -149,15 +158,19 @@ class Module:
         As in torch, the tensors SHARE memory with the parameters: training
         changes them too. For a snapshot use {k: v.clone() for k, v in sd.items()}.
         """
-        return {name: p.data for name, p in self.named_parameters()}
+        return {name: p.data for name, p in self.named_parameters(remove_duplicate=False)}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Copy values into the parameters (strict: same names, same shapes, finite).
 
         Values are copied (and cast to the parameter's dtype), not shared.
-        Raises RuntimeError listing every missing, unexpected or mis-shaped key.
+        Raises RuntimeError listing every missing, unexpected or mis-shaped key
+        (TypeError if state_dict is not a dict).
         """
-        params = dict(self.named_parameters())
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict expected a dict name -> "
+                            f"tensor, got {type(state_dict).__name__}")
+        params = dict(self.named_parameters(remove_duplicate=False))
         problems = _state_dict_problems(params, state_dict)
         if problems:
             raise RuntimeError(

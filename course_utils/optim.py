@@ -40,7 +40,8 @@ class Optimizer:
 
     Args:
         params: iterable of objects with ``.data`` and ``.grad`` tensors of the same
-            shape (e.g. ``model.parameters()``); read once into a list, must be non-empty.
+            shape (e.g. ``model.parameters()``); read once into a list, non-empty,
+            without repeats.
     """
 
     def __init__(self, params):
@@ -54,8 +55,13 @@ class Optimizer:
                              "of a model that has parameters")
         for i, p in enumerate(self.params):
             if not isinstance(getattr(p, "data", None), torch.Tensor) or not hasattr(p, "grad"):
+                hint = ": pass model.parameters()" if hasattr(p, "named_parameters") else ""
                 raise TypeError(f"{name} expected parameters with .data and .grad tensors, "
-                                f"got {type(p).__name__} at position {i}")
+                                f"got {type(p).__name__} at position {i}{hint}")
+        if len({id(p) for p in self.params}) != len(self.params):
+            # torch only warns; a repeated parameter would be stepped twice per step()
+            raise ValueError(f"{name} got the same parameter more than once: each must appear "
+                             "once (model.parameters() already lists a shared one once)")
         self.state = [{} for _ in self.params]  # per-parameter buffers (momentum, moments)
 
     def zero_grad(self) -> None:

@@ -64,6 +64,7 @@ def accuracy(logits_or_preds: torch.Tensor, y: torch.Tensor) -> float:
 
     Accepts scores (logits, probabilities or log-probabilities: argmax is the
     same) or already predicted class ids. Ties go to the lowest class index.
+    With scores, labels outside [0, C) and nan scores raise ValueError.
 
     Args:
         logits_or_preds: (N, C) scores with C >= 2, or (N,) integer class ids.
@@ -76,6 +77,7 @@ def accuracy(logits_or_preds: torch.Tensor, y: torch.Tensor) -> float:
         raise ValueError(f"accuracy expected y as (N,) integer class ids, got {tuple(y.shape)} "
                          f"{y.dtype}")
     if scores.ndim == 2 and scores.shape[1] >= 2:
+        _check_scores(scores, y)
         preds = scores.argmax(1)
     elif scores.ndim == 1 and not scores.is_floating_point():
         preds = scores
@@ -86,6 +88,17 @@ def accuracy(logits_or_preds: torch.Tensor, y: torch.Tensor) -> float:
         raise ValueError(f"accuracy expected {y.shape[0]} predictions for {y.shape[0]} labels "
                          f"(N >= 1), got input of shape {tuple(scores.shape)}")
     return (preds == y).double().mean().item()
+
+
+def _check_scores(scores: torch.Tensor, y: torch.Tensor) -> None:
+    """Labels a C-column score matrix cannot predict, or nan scores, would count silently."""
+    C = scores.shape[1]
+    if y.numel() and (y.min() < 0 or y.max() >= C):
+        raise ValueError(f"accuracy expected labels in [0, {C - 1}] for {C} columns of scores, "
+                         f"got values from {y.min().item()} to {y.max().item()}")
+    if scores.is_floating_point() and bool(scores.isnan().any()):
+        raise ValueError("accuracy got nan scores: argmax would count nan as the largest "
+                         "(did training diverge?)")
 
 
 def _is_classification(y: torch.Tensor) -> bool:

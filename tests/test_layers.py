@@ -169,6 +169,15 @@ def test_sequential_matches_torch_both_ways():
         assert_close(p.grad, ref.grad)
 
 
+def test_sequential_slice_is_a_sequential_of_the_same_layers():
+    torch.manual_seed(3)
+    model = Sequential(Linear(4, 8), ReLU(), Linear(8, 3))
+    features = model[:2]
+    assert isinstance(features, Sequential) and features[0] is model[0] and len(features) == 2
+    X = torch.randn(5, 4)
+    assert torch.equal(model[2](features(X)), model(X))
+
+
 # ---------------------------------------------------------------- accumulation
 
 @pytest.mark.parametrize("model", [lambda: Linear(3, 2), lambda: Sequential(Linear(3, 4), Sigmoid(),

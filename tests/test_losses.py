@@ -98,6 +98,19 @@ def test_mse_of_any_shape_averages_every_entry_as_torch():
     assert_close(loss_fn.backward(), x_ref.grad)
 
 
+def test_mse_gradient_has_the_input_dtype_as_in_torch():
+    # a float32 model with float64 targets: the loss is float64, but the gradient
+    # goes back into float32 layers, so it must be float32 (as autograd makes it)
+    x, target = torch.randn(5, 1), torch.randn(5, 1, dtype=torch.float64)
+    loss_fn = MSELoss()
+    x_ref = x.clone().requires_grad_(True)
+    reference = torch.nn.MSELoss()(x_ref, target)
+    reference.backward()
+    assert_close(loss_fn(x, target), reference.detach())
+    assert loss_fn.backward().dtype == torch.float32
+    assert_close(loss_fn.backward(), x_ref.grad)
+
+
 def test_logsoftmax_then_nll_equals_cross_entropy():
     logits, y = random_case(CrossEntropyLoss, 6, 4, seed=9)
     ce, nll = CrossEntropyLoss(), NLLLoss()

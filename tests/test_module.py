@@ -64,11 +64,54 @@ def test_named_parameters_follow_torch_names_and_order():
     assert [n for n, _ in nested.named_parameters()] == ["0.0.weight", "0.0.bias", "1.weight"]
 
 
+def tied_model():
+    """Linear(3, 3) -> Tanh -> Linear(3, 3) whose two weights are ONE Parameter."""
+    first, second = Linear(3, 3), Linear(3, 3)
+    second.weight = first.weight
+    return Sequential(first, Tanh(), second)
+
+
 def test_parameters_are_the_layers_own_objects_and_shared_ones_count_once():
     model = small_model()
     assert model.parameters()[0] is model[0].weight
-    shared = Linear(3, 3)
-    assert len(Sequential(shared, ReLU(), shared).parameters()) == 2
+    assert [n for n, _ in tied_model().named_parameters()] == ["0.weight", "0.bias", "2.bias"]
+    names = [n for n, _ in tied_model().named_parameters(remove_duplicate=False)]
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_tied_weights_get_torchs_gradient_and_state_dict():
+    torch.manual_seed(9)
+    ours = tied_model().to(torch.float64)
+    reference = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh(),
+                                    torch.nn.Linear(3, 3)).double()
+    reference[2].weight = reference[0].weight
+    assert list(ours.state_dict()) == list(reference.state_dict())  # torch lists both names
+    ours.load_state_dict(reference.state_dict())
+    X, grad_output = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    X_ref = X.clone().requires_grad_(True)
+    reference(X_ref).backward(grad_output)
+    ours(X)
+    torch.testing.assert_close(ours.backward(grad_output), X_ref.grad)
+    torch.testing.assert_close(ours[0].weight.grad, reference[0].weight.grad)  # both uses summed
+    reference.load_state_dict(ours.state_dict())
+
+
+@pytest.mark.parametrize("make", [
+    lambda layer, act: Sequential(layer, act, layer),
+    lambda layer, act: Sequential(layer, act, Linear(3, 3), act),
+    lambda layer, act: Sequential(Sequential(layer, act), Sequential(Linear(3, 3), act)),
+])
+def test_sequential_refuses_a_module_object_used_twice(make):
+    # reusing it would overwrite what the first use saved: silently wrong gradients
+    with pytest.raises(ValueError, match=r"Sequential got the same (Linear|ReLU) object at "
+                                         r"positions \d and \d: .*share the Parameter"):
+        make(Linear(3, 3), ReLU())
+
+
+def test_load_state_dict_rejects_a_non_dict():
+    with pytest.raises(TypeError, match=r"load_state_dict expected a dict name -> tensor, "
+                                        r"got Sequential"):
+        small_model().load_state_dict(small_model())
 
 
 def test_zero_grad_clears_every_gradient():

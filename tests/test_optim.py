@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils.layers import Parameter
+from course_utils.layers import Linear, Parameter, Sequential
 from course_utils.optim import SGD, Adam, RMSprop
 
 OURS = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}
@@ -13,6 +13,7 @@ CONFIGS = [
     ("SGD", {"lr": 0.1, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.1, "momentum": 0.9}),
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}),
     ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1, "nesterov": True}),
     ("RMSprop", {}),
     ("RMSprop", {"lr": 0.003, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1}),
@@ -195,10 +196,20 @@ def test_non_parameters_and_non_numbers_raise_type_error():
     with pytest.raises(TypeError, match="SGD expected parameters with .data and .grad "
                                         "tensors, got float at position 1"):
         SGD([make_params()[0], 3.0], lr=0.1)
+    with pytest.raises(TypeError, match=r"got Linear at position 0: pass model\.parameters\(\)"):
+        SGD(Sequential(Linear(2, 2)), lr=0.1)  # a Sequential iterates over its layers
     with pytest.raises(TypeError, match="got a single tensor"):
         SGD(torch.zeros(3), lr=0.1)
     with pytest.raises(TypeError, match="Adam expected a number for lr, got '0.1'"):
         Adam(make_params(), lr="0.1")
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+def test_a_parameter_listed_twice_is_refused(name):
+    # it would be stepped twice per step(); torch.optim only warns
+    p = make_params()[0]
+    with pytest.raises(ValueError, match=f"{name} got the same parameter more than once"):
+        OURS[name]([p, make_params()[1], p], lr=0.1)
 
 
 def test_grad_of_the_wrong_shape_is_reported():

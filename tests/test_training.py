@@ -56,6 +56,12 @@ def test_minibatches_reproducible_with_a_seed_and_global_rng_untouched():
     assert torch.equal(torch.get_rng_state(), state)
 
 
+def test_a_batch_size_larger_than_N_gives_one_batch_of_every_row():
+    X, y = rows_and_labels(5)
+    (X_batch, y_batch), = list(iterate_minibatches(X, y, batch_size=100, seed=1))
+    assert torch.equal(X_batch[:, 0].sort().values, X[:, 0]) and len(y_batch) == 5
+
+
 def test_minibatches_reject_bad_input():
     X, y = rows_and_labels(10)
     with pytest.raises(ValueError, match=r"same number of rows N >= 1, got X \(10, 2\) and y "
@@ -73,6 +79,26 @@ def test_accuracy_hand_case():
     assert accuracy(logits, y) == 0.75
     assert accuracy(logits.log_softmax(1), y) == 0.75
     assert accuracy(torch.tensor([0, 1, 1, 1]), y) == 0.5
+
+
+def test_accuracy_ties_go_to_the_lowest_class():
+    logits = torch.tensor([[1.0, 1.0, 0.0], [0.0, 2.0, 2.0]])  # argmax 0, then 1
+    assert accuracy(logits, torch.tensor([0, 1])) == 1.0
+    assert accuracy(logits, torch.tensor([1, 2])) == 0.0
+
+
+@pytest.mark.parametrize("y, got", [([0, 1, 3], "from 0 to 3"), ([-1, 1, 2], "from -1 to 2")])
+def test_accuracy_rejects_labels_the_scores_cannot_predict(y, got):
+    # such a label can never be right: it would silently count as a mistake
+    with pytest.raises(ValueError, match=r"accuracy expected labels in \[0, 2\] for 3 columns "
+                                         "of scores, got values " + got):
+        accuracy(torch.randn(3, 3), torch.tensor(y))
+
+
+def test_accuracy_rejects_nan_scores():
+    # argmax treats nan as the largest value: the nan column would count as predicted
+    with pytest.raises(ValueError, match="accuracy got nan scores"):
+        accuracy(torch.tensor([[float("nan"), 0.0], [1.0, 0.0]]), torch.tensor([0, 0]))
 
 
 def test_accuracy_rejects_bad_shapes():
