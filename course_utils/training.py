@@ -136,11 +136,16 @@ def _train_epoch(model, loss_fn, optimizer, batches, where) -> tuple:
     return total_loss / total_rows, acc
 
 
-def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor) -> tuple:
+def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor, epoch: int) -> tuple:
     """(loss, accuracy or None) on the whole of X, y in eval mode (Dropout off)."""
     model.eval()
     logits = model(X)
     loss = loss_fn(logits, y).item()
+    if not math.isfinite(loss):  # training was finite, so the validation data is to blame
+        raise FloatingPointError(
+            f"fit: the validation loss became {loss} after epoch {epoch} while the training "
+            "loss was finite: check X_val for nan/inf"
+        )
     return loss, (accuracy(logits, y) if _is_classification(y) else None)
 
 
@@ -159,7 +164,7 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
     "loss"/"acc": row-weighted means over the epoch's batches in train mode (Dropout on);
     "val_loss"/"val_acc": after each epoch, in eval mode. "acc" keys only when y holds
     class ids. The model is left in eval mode. A nan/inf loss raises FloatingPointError
-    naming the epoch and batch.
+    naming the epoch and batch (or the epoch, for the validation loss).
 
     Args:
         model, loss_fn: Modules. optimizer: built on model.parameters().
@@ -182,6 +187,6 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
         batches = iterate_minibatches(X, y, batch_size, shuffle=True, seed=epoch_seed)
         _record(history, "", *_train_epoch(model, loss_fn, optimizer, batches, (epoch, epochs)))
         if val is not None:
-            _record(history, "val_", *_evaluate(model, loss_fn, *val))
+            _record(history, "val_", *_evaluate(model, loss_fn, *val, epoch))
     model.eval()
     return history

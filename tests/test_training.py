@@ -180,6 +180,16 @@ def test_fit_diverging_with_a_huge_lr_raises():
         fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=1e20), X, y, 20, 16)
 
 
+def test_fit_names_the_epoch_when_the_validation_loss_is_nan():
+    X, y = blobs()
+    X_val = X[:10].clone()
+    X_val[3, 0] = float("nan")
+    model = small_mlp()
+    with pytest.raises(FloatingPointError, match=r"validation loss became nan after epoch 1 "):
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 3, 16,
+            val=(X_val, y[:10]))
+
+
 def test_fit_rejects_bad_arguments():
     X, y = blobs()
     model = small_mlp()
