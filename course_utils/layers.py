@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from course_utils._checks import positive_int
 from course_utils.activations import LogSoftmax, ReLU, ReQU, Sigmoid, Tanh
 from course_utils.module import Module, Parameter
 
@@ -19,12 +20,6 @@ __all__ = [
     "Dropout", "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "ReQU",
     "Sequential", "Sigmoid", "Tanh",
 ]
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} expected a positive int, got {value!r}")
-    return value
 
 
 class Linear(Module):
@@ -41,8 +36,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
-        self.in_features = _positive_int(in_features, "Linear in_features")
-        self.out_features = _positive_int(out_features, "Linear out_features")
+        self.in_features = positive_int(in_features, "Linear in_features")
+        self.out_features = positive_int(out_features, "Linear out_features")
         # torch draws W with kaiming_uniform_(a=sqrt(5)), whose bound is 1/sqrt(in)
         # written as gain * sqrt(3 / in); the two differ in the last bit of a
         # float64, so we evaluate it the same way to draw bit-identical weights.

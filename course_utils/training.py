@@ -10,13 +10,9 @@ import math
 
 import torch
 
+from course_utils._checks import positive_int
+
 __all__ = ["accuracy", "fit", "iterate_minibatches"]
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} expected a positive int, got {value!r}")
-    return value
 
 
 def _check_rows(X, y, where: str) -> None:
@@ -47,7 +43,7 @@ def iterate_minibatches(X: torch.Tensor, y: torch.Tensor, batch_size: int, shuff
         X_batch: (B, D), y_batch: (B,) or (B, K); B = batch_size except maybe the last.
     """
     _check_rows(X, y, "iterate_minibatches")
-    batch_size = _positive_int(batch_size, "iterate_minibatches batch_size")
+    batch_size = positive_int(batch_size, "iterate_minibatches batch_size")
     n = X.shape[0]
     if shuffle:
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -174,8 +170,8 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
         dict name -> list of `epochs` floats: "loss", "acc" [, "val_loss", "val_acc"].
     """
     _check_rows(X, y, "fit")
-    epochs = _positive_int(epochs, "fit epochs")
-    batch_size = _positive_int(batch_size, "fit batch_size")
+    epochs = positive_int(epochs, "fit epochs")
+    batch_size = positive_int(batch_size, "fit batch_size")
     if val is not None:
         if not isinstance(val, tuple | list) or len(val) != 2:
             raise TypeError(f"fit expected val=(X_val, y_val), got {type(val).__name__}")
