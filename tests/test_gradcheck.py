@@ -222,6 +222,20 @@ def test_check_module_names_the_wrong_tensor(module_class, culprit):
         check_module(module_class(), x)
 
 
+@pytest.mark.parametrize(("module_class", "culprit"), [(WrongWeightGrad, "weight"), (WrongInputGrad, "input")])
+def test_check_module_can_return_the_errors_of_a_failing_module(module_class, culprit):
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    errors = check_module(module_class(), x, raise_on_failure=False)
+    assert list(errors) == ["input", "weight", "bias"]
+    assert errors[culprit] > 1e-4
+    assert max(e for name, e in errors.items() if name != culprit) < 1e-7
+
+
+def test_check_module_refuses_a_non_bool_raise_on_failure():
+    with pytest.raises(TypeError, match="raise_on_failure to be True or False, got 'no'"):
+        check_module(TinyTanhLinear(), torch.ones(2, 3), raise_on_failure="no")
+
+
 def test_check_module_catches_assigned_instead_of_accumulated_grads():
     x = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
     with pytest.raises(AssertionError, match="'weight'.grad is not twice.*accumulate"):
