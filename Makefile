@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+# JupyterLab refuses to start as root (containers, Binder-like hosts) without --allow-root;
+# add it only there. With no display it cannot open a browser: say so, it prints the URL.
+LAB     = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
+          $(if $(DISPLAY)$(WAYLAND_DISPLAY)$(filter Darwin,$(shell uname -s)),,--no-browser)
 
-.PHONY: course test lint notebooks portability student clean help
+.PHONY: course test lint notebooks portability student student-files student-reset clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -16,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 course: $(STAMP)  ## install (first time only) and open JupyterLab on notebooks/
-	$(BIN)/jupyter lab notebooks
+	$(LAB) notebooks
 
 test: $(STAMP)  ## unit tests + every notebook under nbval (strict), then lint
 	$(BIN)/pytest
@@ -32,9 +36,16 @@ portability: $(STAMP)  ## run the notebooks as other CPUs would: torch and MKL f
 	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 $(BIN)/pytest notebooks
 	ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 $(BIN)/pytest notebooks
 
-student: $(STAMP)  ## copies of the notebooks in student/ with the exercise solutions removed
-	$(BIN)/python tools/make_student_version.py student
+student: student-files  ## the blank edition: write the missing copies in student/ (yours are kept), open JupyterLab there
+	$(LAB) student
 
-clean:  ## remove the environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache student
+student-files: $(STAMP)  ## only write the missing student/ copies; an edited copy is never overwritten
+	$(BIN)/python tools/make_student_version.py
+
+student-reset: $(STAMP)  ## a fresh student copy of NB (e.g. NB=02); your old copy moves to student/backups/
+	@test -n "$(NB)" || { echo "say which notebook: make student-reset NB=02"; exit 2; }
+	$(BIN)/python tools/make_student_version.py --reset $(NB)
+
+clean:  ## remove the environment and caches (student/ holds your work: it is never removed)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

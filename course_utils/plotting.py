@@ -5,6 +5,11 @@ returns that Axes, and never calls ``plt.show()``: the notebook decides when a
 figure is finished, e.g. ``fig, axes = plt.subplots(1, 2)``, two helpers with
 ``ax=axes[0]`` and ``ax=axes[1]``, then ``plt.show()``.
 Tensors may live on any device and may require grad; they are detached here.
+
+One palette for the whole course: Okabe and Ito's eight colours, which stay
+distinct under the common colour-vision deficiencies, each paired with its own
+line style so that two lines differ even in grey. ``use_course_style()`` makes
+them matplotlib's default cycle; notebooks call it once, after their imports.
 """
 
 from collections.abc import Callable, Mapping
@@ -12,8 +17,19 @@ from collections.abc import Callable, Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from cycler import cycler
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
+
+# Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion,
+# reddish purple, sky blue, yellow, black.
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
+
+
+def use_course_style() -> None:
+    """Make the course palette (colour + line style pairs) matplotlib's default cycle."""
+    plt.rcParams["axes.prop_cycle"] = cycler(color=COLORS) + cycler(linestyle=LINESTYLES)
 
 
 def _axes(ax):
@@ -179,7 +195,7 @@ def plot_decision_regions(predict: Callable, X: torch.Tensor, y: torch.Tensor, a
     regions = _predict_grid(predict, xx, yy, X.dtype)
     labels = _numpy(y, "y", "plot_decision_regions")
     num_classes = int(max(regions.max(), labels.max())) + 1
-    cmap = ListedColormap(plt.get_cmap("tab10").colors[:num_classes])
+    cmap = ListedColormap(COLORS[:num_classes])
     ax.pcolormesh(xx, yy, regions, cmap=cmap, vmin=-0.5, vmax=num_classes - 0.5, alpha=0.3,
                   shading="nearest")
     points = X.detach().cpu().numpy()

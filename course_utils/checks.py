@@ -1,0 +1,122 @@
+"""Exercise checks that say what is wrong, not only that something is.
+
+Every check cell in the notebooks uses these two helpers:
+
+- ``check_done("2.1", J_hand=J_hand)`` stops an unfinished exercise with one
+  clear line, ``NotImplementedError: Exercise 2.1 is not done yet: ...``;
+- ``check_close("dW", dW, expected)`` is ``torch.testing.assert_close`` (same
+  tolerances, same report: worst index, both values, dtype) preceded by a
+  diagnosis of the usual mistakes: a flipped sign, a missing or extra constant
+  factor (1/N, 2, ...), a transposed result, a wrong shape or dtype.
+"""
+
+import torch
+
+from course_utils.gradcheck import relative_error
+
+
+def check_done(exercise: str, **values) -> None:
+    """Raise NotImplementedError for the first of ``values`` that is still None.
+
+    Example: ``check_done("0.1", answers=answers)`` while ``answers = None``
+    raises ``NotImplementedError: Exercise 0.1 is not done yet: answers is still None``.
+    """
+    for name, value in values.items():
+        if value is None:
+            raise NotImplementedError(f"Exercise {exercise} is not done yet: {name} is still None "
+                                      "(set it in the exercise cell above, then run this check)")
+
+
+def _scale(actual: torch.Tensor, expected: torch.Tensor):
+    """The s for which actual == s * expected, if there is one (least squares), else None."""
+    a, e = actual.flatten(), expected.flatten()
+    energy = (e * e).sum()
+    if energy == 0:
+        return None
+    s = ((a * e).sum() / energy).item()
+    residual = (a - s * e).norm()
+    return s if residual <= 1e-4 * max(a.norm().item(), 1e-300) else None
+
+
+def _near(s: float, value: float) -> bool:
+    return abs(s - value) <= 1e-3 * abs(value)
+
+
+def _factor_diagnosis(s: float, factors: dict, scalar: bool) -> str | None:
+    if _near(s, -1.0):
+        return "has the wrong sign: it is -1 times the expected value"
+    for label, value in factors.items():
+        if _near(s, value):
+            return f"is {value:g} times the expected value: a missing division by {label}?"
+        if _near(s, 1 / value):
+            return f"is 1/{value:g} of the expected value: divided by {label} once too often?"
+        if _near(s, -value) or _near(s, -1 / value):
+            return f"is {s:.4g} times the expected value: the sign AND a factor {label} are off"
+    if _near(s, 2.0):
+        return "is twice the expected value: a stray factor 2?"
+    if _near(s, 0.5):
+        return "is half the expected value: a factor 2 missing?"
+    if scalar:  # any two numbers are multiples of each other: say nothing from the ratio
+        return None
+    return f"is {s:.4g} times the expected value: a constant factor is off"
+
+
+def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None = None) -> str:
+    """One sentence naming the likely mistake when ``actual`` differs from ``expected``.
+
+    Tried in order: transposed, all zeros, a constant multiple (sign, the named
+    ``factors`` such as {"N": 8}, 2, 1/2), otherwise the relative error.
+    Args:
+        actual, expected: tensors of the same shape (float or int).
+    """
+    a, e = actual.detach().to(torch.float64), expected.detach().to(torch.float64)
+    if a.dim() == 2 and a.shape == e.mT.shape and torch.allclose(a.mT, e, rtol=1e-5, atol=1e-8):
+        square = " (the shapes fit because the matrix is square)" if a.shape == e.shape else ""
+        return f"is transposed: its transpose matches{square}"
+    if not a.any() and e.any():
+        return "is all zeros"
+    if a.isnan().any() and not e.isnan().any():
+        return f"contains nan in {int(a.isnan().sum())} of {a.numel()} entries"
+    s = _scale(a, e)
+    if s is not None and not _near(s, 1.0):
+        diagnosis = _factor_diagnosis(s, factors or {}, scalar=a.numel() == 1)
+        if diagnosis:
+            return diagnosis
+    wrong = ~torch.isclose(a, e, rtol=1e-5, atol=1e-8)
+    worst = tuple(int(i) for i in torch.unravel_index((a - e).abs().argmax(), a.shape))
+    return (f"differs from the expected value: relative error {relative_error(a, e):.2e}, "
+            f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
+            f"yours {a[worst].item():.6g}, expected {e[worst].item():.6g}")
+
+
+def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=None,
+                factors: dict | None = None, hint: str = "") -> None:
+    """``torch.testing.assert_close(actual, expected)`` with a diagnosis in front of its report.
+
+    Raises AssertionError "NAME <diagnosis>. <hint>" followed by torch's own message
+    (greatest difference, its index, both values), so nothing torch says is lost.
+    Args:
+        name: what the student computed, as it appears in the exercise (e.g. "dW").
+        actual: the student's value; expected: the reference tensor.
+        rtol, atol: as in torch.testing.assert_close (None: torch's defaults for the dtype).
+        factors: constants a student may forget, e.g. {"N": 8}, to name them in the diagnosis.
+        hint: one more sentence appended to the diagnosis.
+    """
+    tail = f" {hint}" if hint else ""
+    if not isinstance(actual, torch.Tensor):
+        raise AssertionError(f"{name} should be a torch.Tensor, got {type(actual).__name__}"
+                             " (build it with torch operations, or torch.as_tensor)" + tail)
+    if actual.shape != expected.shape:
+        transposed = actual.dim() == 2 and actual.shape == expected.mT.shape
+        extra = " (transposed?)" if transposed else ""
+        raise AssertionError(f"{name} should have shape {tuple(expected.shape)}, "
+                             f"got {tuple(actual.shape)}{extra}.{tail}")
+    if actual.dtype != expected.dtype:
+        raise AssertionError(f"{name} should have dtype {expected.dtype}, got {actual.dtype}."
+                             f"{tail}")
+    try:
+        torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
+    except AssertionError as error:
+        diagnosis = diagnose(actual, expected, factors)
+        stop = "" if diagnosis.endswith("?") else "."
+        raise AssertionError(f"{name} {diagnosis}{stop}{tail}\n\n{error}") from None

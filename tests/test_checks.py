@@ -1,0 +1,65 @@
+"""Tests for course_utils.checks: every diagnosis fires for its mistake, and only then."""
+
+import pytest
+import torch
+
+from course_utils.checks import check_close, check_done, diagnose
+
+gen = torch.Generator().manual_seed(0)
+E = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+
+
+def test_check_done_names_the_exercise_and_the_missing_value():
+    check_done("1.2", answer=3)
+    with pytest.raises(NotImplementedError, match=r"^Exercise 1.2 is not done yet: dW is still None"):
+        check_done("1.2", answer=3, dW=None)
+
+
+def test_a_correct_answer_written_another_way_passes():
+    check_close("E", (E * 3) / 3, E)
+    check_close("sum", (E**2).sum(), torch.linalg.vector_norm(E) ** 2)
+
+
+@pytest.mark.parametrize(("actual", "phrase"), [
+    (-E, "wrong sign"),
+    (2 * E, "twice"),
+    (E / 2, "half"),
+    (8 * E, "8 times the expected value: a missing division by N"),
+    (E / 8, "1/8 of the expected value: divided by N once too often"),
+    (3.7 * E, "3.7 times the expected value: a constant factor"),
+    (torch.zeros_like(E), "all zeros"),
+    (E + torch.eye(4, 3, dtype=torch.float64), r"relative error .* the worst at index \(0, 0\)"),
+])
+def test_the_diagnosis_names_the_mistake(actual, phrase):
+    with pytest.raises(AssertionError, match=phrase) as info:
+        check_close("dX", actual, E, factors={"N": 8})
+    assert "Mismatched elements" in str(info.value)  # torch's own report kept
+    assert str(info.value).startswith("dX ")
+
+
+def test_a_transposed_square_matrix_is_named():
+    S = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    assert diagnose(S.T, S).startswith("is transposed")
+
+
+@pytest.mark.parametrize(("actual", "phrase"), [
+    ([1.0, 2.0], "should be a torch.Tensor, got list"),
+    (E.T, r"shape \(4, 3\), got \(3, 4\) \(transposed\?\)"),
+    (E[:, :2], r"shape \(4, 3\), got \(4, 2\)\."),
+    (E.float(), "dtype torch.float64, got torch.float32"),
+])
+def test_type_shape_and_dtype_are_checked_first(actual, phrase):
+    with pytest.raises(AssertionError, match=phrase):
+        check_close("dW", actual, E, hint="Sum over the batch.")
+
+
+def test_nan_is_reported():
+    bad = E.clone()
+    bad[1, 2] = float("nan")
+    with pytest.raises(AssertionError, match="contains nan in 1 of 12 entries"):
+        check_close("dW", bad, E)
+
+
+def test_two_scalars_get_no_made_up_factor():
+    assert "times" not in diagnose(torch.tensor(1.0), torch.tensor(2.5))
+    assert "wrong sign" in diagnose(torch.tensor(-2.5), torch.tensor(2.5))
