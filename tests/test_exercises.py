@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(__file__).resolve().parent / "exercises"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-_spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "make_student_version.py")
+_TOOL = ROOT / "tools" / "make_student_version.py"
+_spec = importlib.util.spec_from_file_location("student", _TOOL)
 student = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(student)
 
@@ -40,7 +41,8 @@ def exercises_in(path: Path) -> dict:
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
         blocks = student.solution_blocks(cell.source) if cell.cell_type == "code" else []
         if len(blocks) > 1:
-            raise ValueError(f"{path.name} cell {index}: one solution block per cell, got {len(blocks)}")
+            raise ValueError(f"{path.name} cell {index}: one solution block per cell, "
+                             f"got {len(blocks)}")
         for block in blocks:
             if block["id"] in found:
                 raise ValueError(f"{path.name}: exercise {block['id']} has two solution cells")
@@ -75,9 +77,9 @@ def test_every_exercise_has_wrong_and_correct_answers(path):
                                     f"{sorted(set(spec) - set(found))}"
     for exercise_id in found:
         entry = spec.get(exercise_id, {})
-        assert len(entry.get("wrong", [])) >= 3, f"{path.name} {exercise_id}: needs >= 3 wrong answers"
-        assert len(entry.get("correct", [])) >= 1, f"{path.name} {exercise_id}: needs >= 1 " \
-                                                   "alternative correct answer"
+        where = f"{path.name} exercise {exercise_id}"
+        assert len(entry.get("wrong", [])) >= 3, f"{where}: needs >= 3 wrong answers"
+        assert len(entry.get("correct", [])) >= 1, f"{where}: needs >= 1 other correct answer"
         for wrong in entry.get("wrong", []):
             re.compile(wrong["error"])
 

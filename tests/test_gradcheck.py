@@ -222,7 +222,8 @@ def test_check_module_names_the_wrong_tensor(module_class, culprit):
         check_module(module_class(), x)
 
 
-@pytest.mark.parametrize(("module_class", "culprit"), [(WrongWeightGrad, "weight"), (WrongInputGrad, "input")])
+@pytest.mark.parametrize(("module_class", "culprit"),
+                         [(WrongWeightGrad, "weight"), (WrongInputGrad, "input")])
 def test_check_module_can_return_the_errors_of_a_failing_module(module_class, culprit):
     x = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
     errors = check_module(module_class(), x, raise_on_failure=False)

@@ -49,8 +49,9 @@ def solution_blocks(source: str) -> list[dict]:
                 raise ValueError(f"nested '### BEGIN SOLUTION' in cell:\n{source}")
             label = LABEL.match(begin.group(2))
             if label is None:
-                raise ValueError("a solution marker must name its exercise and what to write, e.g. "
-                                 f"'### BEGIN SOLUTION Exercise 2.1: return J'; got {line.strip()!r}")
+                raise ValueError("a solution marker must name its exercise and what to write, "
+                                 "e.g. '### BEGIN SOLUTION Exercise 2.1: return J'; "
+                                 f"got {line.strip()!r}")
             current = {"id": label.group(1), "todo": label.group(2), "indent": begin.group(1),
                        "start": number}
         elif END.match(line):
