@@ -13,10 +13,15 @@ LAB     = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# The course's JupyterLab defaults (no news pop-up, no update checks, no extension
+	@# manager: the course works offline), as JupyterLab's overrides.json inside this
+	@# environment only: the user's own settings in ~/.jupyter are never touched.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 course: $(STAMP)  ## install (first time only) and open JupyterLab on notebooks/
