@@ -24,7 +24,7 @@ class _Activation(Module):
         saved = self._saved
         if saved is None:
             raise self._not_run()
-        self._check_grad_output(grad_output, saved.shape)
+        self._check_grad_output(grad_output, saved.shape, saved.dtype)
         return saved
 
 

@@ -12,7 +12,8 @@ import math
 
 import torch
 
-from course_utils._checks import positive_int
+from course_utils._checks import is_real, positive_int
+from course_utils._module_state import submodules
 from course_utils.activations import LogSoftmax, ReLU, ReQU, Sigmoid, Tanh
 from course_utils.module import Module, Parameter
 
@@ -76,7 +77,7 @@ class Linear(Module):
         X = self._X
         if X is None:
             raise self._not_run()
-        self._check_grad_output(grad_output, (X.shape[0], self.out_features))
+        self._check_grad_output(grad_output, (X.shape[0], self.out_features), X.dtype)
         self.weight.grad.addmm_(grad_output.T, X)  # += (out, N) @ (N, in)
         if self.bias is not None:
             self.bias.grad += grad_output.sum(0)  # (out,)
@@ -101,14 +102,14 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p < 1:
+        if not is_real(p) or not 0 <= p < 1:
             raise ValueError(f"Dropout expected a drop probability p in [0, 1), got {p!r}")
         self.p = float(p)
         self._mask = None
-        self._shape = None
+        self._like = None  # shape and dtype of the last input, which grad_output must have
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._shape = x.shape
+        self._like = (x.shape, x.dtype)
         if not self.training or self.p == 0:
             self._mask = None  # identity: backward passes grad_output through
             return x
@@ -117,27 +118,20 @@ class Dropout(Module):
         return x * self._mask
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        if self._shape is None:
+        if self._like is None:
             raise self._not_run()
-        self._check_grad_output(grad_output, self._shape)
+        self._check_grad_output(grad_output, *self._like)
         return grad_output if self._mask is None else grad_output * self._mask
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
-def _submodules(module: Module):
-    """module and every Module inside it, depth first, repeats included."""
-    yield module
-    for child in module.children():
-        yield from _submodules(child)
-
-
 def _check_no_reuse(modules) -> None:
     """ValueError if one module object sits at two places of the chain (nested ones included)."""
     position = {}
     for i, module in enumerate(modules):
-        for sub in _submodules(module):
+        for sub in submodules(module):
             if id(sub) in position:
                 raise ValueError(
                     f"Sequential got the same {type(sub).__name__} object at positions "
@@ -176,7 +170,7 @@ class Sequential(Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self._layers:
-            x = layer.forward(x)
+            x = layer(x)  # through __call__: each layer records its own output
         return x
 
     def backward(self, grad_output: torch.Tensor, input_grad: bool = True):
@@ -185,6 +179,7 @@ class Sequential(Module):
         input_grad=False returns None instead and lets a first Linear (or
         Sequential) skip dX, which a training step never uses.
         """
+        self._check_grad_output(grad_output, grad_output.shape)  # the shape is the last layer's
         *rest, first = reversed(self._layers)
         for layer in rest:
             grad_output = layer.backward(grad_output)

@@ -8,6 +8,7 @@ Values and gradients equal torch.nn's losses with their default reduction="mean"
 
 import torch
 
+from course_utils._checks import is_real, type_name
 from course_utils.module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss", "MultiMarginLoss", "NLLLoss"]
@@ -19,13 +20,37 @@ class _Loss(Module):
     def __init__(self):
         super().__init__()
         self._saved = None
+        self._input = None
 
     def backward(self, grad_output=None) -> torch.Tensor:
-        """d loss / d input (input's shape); an upstream scalar grad_output scales it."""
+        """d loss / d input (input's shape); an upstream scalar grad_output scales it.
+
+        The result is tagged with the input it belongs to (``grad._grad_of``), so
+        that the model's backward can refuse it if the model ran forward since.
+        """
         if self._saved is None:
             raise self._not_run()
         grad = self._input_grad(*self._saved)  # a new tensor: backward may run twice
-        return grad if grad_output is None else grad.mul_(grad_output)
+        if grad_output is not None:
+            grad.mul_(_scalar(grad_output, type(self).__name__))
+        grad._grad_of = self._input
+        return grad
+
+    def __call__(self, input, target):
+        out = super().__call__(input, target)
+        if torch.is_grad_enabled():
+            self._input = input  # the output of the model this loss's gradient belongs to
+        return out
+
+
+def _scalar(grad_output, name: str):
+    """The upstream d total / d loss: a number or a 0-dim tensor, as torch requires."""
+    if is_real(grad_output) or (isinstance(grad_output, torch.Tensor) and grad_output.ndim == 0):
+        return grad_output
+    got = f"shape {tuple(grad_output.shape)}" if isinstance(grad_output, torch.Tensor) else \
+        type_name(grad_output)
+    raise ValueError(f"{name}.backward expected grad_output as a scalar (d total / d loss, "
+                     f"shape () like the loss), got {got}")
 
 
 def _check_classes(name: str, scores: torch.Tensor, target: torch.Tensor) -> None:
@@ -67,6 +92,10 @@ class MSELoss(_Loss):
     """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        for name, t in (("input", input), ("target", target)):
+            if t.is_complex() or (name == "input" and not t.is_floating_point()):
+                # (x - t)^2 of a complex number is not a squared distance: |x - t|^2 is
+                raise TypeError(f"MSELoss expected a real floating-point {name}, got {t.dtype}")
         if input.shape != target.shape:
             raise ValueError(
                 f"MSELoss expected target of the input's shape {tuple(input.shape)}, got "

@@ -14,6 +14,9 @@ gradients we sum) receives one contribution per use, and the total gradient
 is their sum; assigning would keep only the last one. The price is that you
 must call ``zero_grad()`` before each new backward pass, as in PyTorch.
 
+A module remembers ONE forward, the last one run outside ``torch.no_grad()``;
+the Module docstring says why and what that protects you from.
+
 Parameters and submodules are registered by plain attribute assignment
 (``self.weight = Parameter(...)``, ``self.fc = Linear(...)``): named_parameters
 finds them by walking the attributes in the order they were assigned, so the
@@ -23,6 +26,9 @@ names ("0.weight", "fc.bias") are the ones torch.nn gives the same model.
 from collections.abc import Mapping
 
 import torch
+
+from course_utils._checks import check_tensor, type_name
+from course_utils._module_state import state_dict_problems, unchanged
 
 
 class Parameter:
@@ -57,16 +63,57 @@ class Module:
     Subclasses implement ``forward(x) -> out`` and ``backward(grad_output) ->
     grad_input`` (grad_output: dL/dout, shape of out; grad_input: dL/dx, shape
     of x) and add dL/dp into ``p.grad`` for their parameters. Calling the
-    module calls forward. ``training`` is True until ``eval()``.
+    module, ``module(x)``, checks that the inputs are tensors and calls forward.
+    ``training`` is True until ``eval()``.
+
+    Two forwards, one backward. A module keeps what ONE forward needs, so
+    backward always belongs to the LAST forward run while gradients are
+    recorded. The trap: computing validation logits between ``model(X)`` and
+    ``model.backward(...)`` would silently give the gradient at the validation
+    batch. Two rules make it safe or loud:
+
+    1. ``with torch.no_grad(): model(X_val)`` records nothing: the module (and
+       every submodule) is left as it was, so a later backward still belongs to
+       ``model(X)``. This is torch's own idiom for evaluation (there it skips
+       building the graph), so the habit carries over to torch.nn unchanged.
+    2. A loss tags the gradient it returns with the output it was computed
+       from; backward raises RuntimeError if that is not the module's last
+       recorded output (so the forgotten ``no_grad`` fails instead of lying).
+
+    Why not make eval mode record nothing: gradient checks and saliency maps
+    run forward and backward in eval mode, and torch records in eval mode too.
+    Not covered: a second loss forward without no_grad (``loss_fn(model(X_val),
+    y_val)``) makes both the model and the loss belong to the validation batch;
+    backward is then consistent, and it is the validation gradient.
+    Running statistics that a forward updates in place are not restored.
     """
 
     training = True  # the default even if a subclass forgets super().__init__()
+    _output = None  # the last recorded output (see the tag check in _check_grad_output)
 
     def __init__(self):
         self.training = True
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for value in (*args, *kwargs.values()):
+            check_tensor(value, type(self).__name__)
+        if not torch.is_grad_enabled():
+            with unchanged(self):
+                return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        self._output = out
+        return out
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(self.__dict__.get(name), Parameter) and not (
+                value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"cannot assign {type_name(value)} to {type(self).__name__}.{name}, which is a "
+                "Parameter: parameters(), state_dict() and the optimizer would lose it. Change "
+                f"the values in place with .{name}.data.copy_(tensor), or assign a new "
+                f"Parameter: .{name} = Parameter(tensor)"
+            )
+        object.__setattr__(self, name, value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Compute out from x, e.g. x: (N, D_in) -> out: (N, D_out); keep what backward needs."""
@@ -84,14 +131,28 @@ class Module:
         name = type(self).__name__
         return RuntimeError(
             f"{name}.backward called before {name}.forward: forward stores the values "
-            "the gradient needs; call forward (model(X)) first"
+            "the gradient needs; call forward (model(X)) first (a forward under "
+            "torch.no_grad() keeps nothing)"
         )
 
-    def _check_grad_output(self, grad_output: torch.Tensor, shape: torch.Size) -> None:
+    def _check_grad_output(self, grad_output, shape: torch.Size, dtype=None) -> None:
+        """grad_output: a tensor of out's shape (and dtype), from the last recorded forward."""
+        name = type(self).__name__
+        check_tensor(grad_output, f"{name}.backward", "grad_output")
         if grad_output.shape != shape:
-            raise ValueError(
-                f"{type(self).__name__}.backward expected grad_output of the output's shape "
-                f"{tuple(shape)}, got {tuple(grad_output.shape)}"
+            raise ValueError(f"{name}.backward expected grad_output of the output's shape "
+                             f"{tuple(shape)}, got {tuple(grad_output.shape)}")
+        if dtype is not None and grad_output.dtype != dtype:
+            raise TypeError(f"{name}.backward expected grad_output of the output's dtype {dtype}, "
+                            f"got {grad_output.dtype}: convert it with .to({dtype}), or compute "
+                            "the loss in the model's dtype")
+        source = getattr(grad_output, "_grad_of", None)  # set by the losses' backward
+        if source is not None and self._output is not None and source is not self._output:
+            raise RuntimeError(
+                f"{name}.backward got the gradient of an earlier output: the module ran forward "
+                "again since (e.g. validation logits computed between model(X) and "
+                "model.backward(...)) and now holds that forward's values. Run forwards you do "
+                "not backpropagate through under `with torch.no_grad():`, or after backward"
             )
 
     def children(self):
@@ -129,7 +190,10 @@ class Module:
 
     def train(self, mode: bool = True):
         """Set training mode (Dropout drops) on this module and all submodules; returns self."""
-        self.training = bool(mode)
+        if not isinstance(mode, bool):  # bool("False") is True: refuse rather than guess
+            raise TypeError(f"{type(self).__name__}.train expected mode True or False, "
+                            f"got {mode!r} ({type_name(mode)})")
+        self.training = mode
         for child in self.children():
             child.train(mode)
         return self
@@ -171,7 +235,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}.load_state_dict expected a dict name -> "
                             f"tensor, got {type(state_dict).__name__}")
         params = dict(self.named_parameters(remove_duplicate=False))
-        problems = _state_dict_problems(params, state_dict)
+        problems = state_dict_problems(params, state_dict)
         if problems:
             raise RuntimeError(
                 f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
@@ -190,25 +254,3 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"  ({k}): " + repr(v).replace("\n", "\n  ") for k, v in named]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
-
-
-def _state_dict_problems(params: dict, state_dict: dict) -> list:
-    """Every reason state_dict cannot be loaded into params, as readable strings."""
-    missing = [k for k in params if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in params]
-    problems = [f"missing keys {missing}"] if missing else []
-    problems += [f"unexpected keys {unexpected}"] if unexpected else []
-    for name, p in params.items():
-        if name not in state_dict:
-            continue
-        value = state_dict[name]
-        if not isinstance(value, torch.Tensor):
-            problems.append(f"'{name}' expected a tensor, got {type(value).__name__}")
-        elif value.shape != p.shape:
-            problems.append(
-                f"'{name}' expected shape {tuple(p.shape)}, got {tuple(value.shape)}"
-            )
-        elif not bool(torch.isfinite(value).all()):
-            problems.append(f"'{name}' expected finite values, got nan or inf")
-    return problems
-

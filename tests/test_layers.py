@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.testing import assert_close
@@ -318,3 +319,21 @@ def test_logsoftmax_is_stable_for_huge_inputs():
     out = LogSoftmax()(x)
     assert torch.isfinite(out).all()
     assert_close(out, torch.log_softmax(x, dim=1))
+
+
+# ---------------------------------------------------------------- issue 8: clear dtype errors
+
+@pytest.mark.parametrize("make", [lambda: Linear(2, 3), ReLU, Tanh, LogSoftmax, Dropout,
+                                  lambda: Sequential(Linear(2, 4), Tanh(), Linear(4, 3))])
+def test_grad_output_of_another_dtype_names_both_dtypes(make):
+    # Linear.backward raised torch's raw addmm error; activations silently promoted to float64
+    layer = make()
+    out = layer(torch.randn(4, 2))
+    with pytest.raises(TypeError, match=r"backward expected grad_output of the output's dtype "
+                                        r"torch.float32, got torch.float64"):
+        layer.backward(torch.ones(out.shape, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("p", [np.float64(0.5), np.float32(0.25), np.int64(0)])
+def test_dropout_accepts_numpy_scalars(p):
+    assert Dropout(p).p == float(p)

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.testing import assert_close
@@ -183,3 +184,48 @@ def test_class_losses_check_shapes(loss_cls):
     with pytest.raises(ValueError, match=rf"{name} expected target of shape \(4,\) for input "
                                          r"\(4, 3\), got \(4, 1\)"):
         loss_cls()(torch.randn(4, 3), torch.zeros(4, 1, dtype=torch.int64))
+
+
+# ---------------------------------------------------------------- issue 8: no silent wrong answers
+
+@pytest.mark.parametrize("grad_output", [torch.ones(3), torch.ones(1, 1), [2.0], "2"])
+def test_backward_refuses_a_grad_output_that_is_not_a_scalar(grad_output):
+    # torch: loss.backward(gradient) needs gradient of the loss's shape (); a (3,) one broadcast
+    loss_fn = CrossEntropyLoss()
+    loss_fn(torch.randn(3, 3), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss.backward expected grad_output as a "
+                                         r"scalar \(d total / d loss, shape \(\)"):
+        loss_fn.backward(grad_output)
+
+
+def test_backward_accepts_python_and_numpy_scalars():
+    loss_fn = CrossEntropyLoss()
+    loss_fn(torch.randn(3, 3), torch.tensor([0, 1, 2]))
+    first = loss_fn.backward()
+    for scale in (2, 2.0, np.float64(2.0), np.float32(2.0), torch.tensor(2.0)):
+        assert_close(loss_fn.backward(scale), 2 * first)
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.int64])
+@pytest.mark.parametrize("side", ["input", "target"])
+def test_mse_refuses_complex_and_integer_input(dtype, side):
+    # complex input used to return -1 (torch: "mse_cpu" not implemented for 'ComplexFloat')
+    real = torch.randn(4, 2)
+    other = torch.ones(4, 2, dtype=dtype)
+    args = (other, real) if side == "input" else (real, other)
+    if side == "target" and dtype == torch.int64:
+        assert_close(MSELoss()(*args), torch.nn.functional.mse_loss(*args))  # as torch
+        return
+    with pytest.raises(TypeError, match=rf"MSELoss expected a real floating-point {side}, "
+                                        rf"got {dtype}"):
+        MSELoss()(*args)
+
+
+@pytest.mark.parametrize("loss_cls", REFERENCES)
+def test_a_numpy_target_says_how_to_convert(loss_cls):
+    x, target = random_case(loss_cls, 4, 3)
+    with pytest.raises(TypeError, match=rf"{loss_cls.__name__} expected a torch.Tensor, got "
+                                        r"numpy.ndarray \(use torch.as_tensor\)"):
+        loss_cls()(x, target.numpy())
+    with pytest.raises(TypeError, match=r"expected a torch.Tensor, got list \(use torch.tensor\)"):
+        loss_cls()(x.tolist(), target)

@@ -2,6 +2,7 @@
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,10 +13,12 @@ from course_utils.layers import (
     Module,
     Parameter,
     ReLU,
+    ReQU,
     Sequential,
     Sigmoid,
     Tanh,
 )
+from course_utils.losses import CrossEntropyLoss
 
 
 class TwoLayer(Module):
@@ -212,3 +215,119 @@ def test_load_state_dict_is_strict_and_says_why(change, message):
 def test_a_module_without_forward_says_so():
     with pytest.raises(NotImplementedError, match=r"Module must implement forward"):
         Module()(torch.ones(1))
+
+
+# --- issue 8: no silent wrong answers -------------------------------------------------------
+
+def test_train_refuses_a_non_bool_mode():
+    model = Sequential(Linear(2, 2), Dropout(0.5))
+    # "False" is a non-empty string, so bool("False") is True: training silently stayed on
+    with pytest.raises(TypeError, match=r"Sequential.train expected mode True or False, "
+                                        r"got 'False' \(str\)"):
+        model.train("False")
+    assert model.train(False) is model and not model[1].training
+
+
+@pytest.mark.parametrize("value", [torch.zeros(3, 2), [[0.0, 0.0]] * 3, Linear(2, 3)])
+def test_assigning_a_non_parameter_to_a_parameter_attribute_raises(value):
+    # a plain tensor would drop out of parameters() and state_dict() while forward used it
+    layer = Linear(2, 3)
+    with pytest.raises(TypeError, match=r"cannot assign .* to Linear.weight, which is a "
+                                        r"Parameter.*weight.data.copy_\(.*Parameter\("):
+        layer.weight = value
+    assert isinstance(layer.weight, Parameter) and len(layer.parameters()) == 2
+
+
+def test_parameters_can_still_be_replaced_by_parameters_or_removed():
+    first, second = Linear(3, 3), Linear(3, 3)
+    second.weight = first.weight  # tying weights, as torch allows
+    second.bias = None  # as torch: a layer without bias
+    assert second.parameters() == [first.weight]
+    assert second(torch.ones(1, 3)).shape == (1, 3)
+
+
+@pytest.mark.parametrize("make, args", [
+    (lambda: Linear(2, 3), (np.ones((4, 2), dtype=np.float32),)),
+    (lambda: ReLU(), ([1.0, -1.0],)),
+    (lambda: Dropout(0.5), (np.ones(3),)),
+    (lambda: Sequential(Linear(2, 3)), (np.ones((4, 2), dtype=np.float32),)),
+])
+def test_a_module_called_on_a_list_or_array_says_how_to_convert(make, args):
+    module = make()
+    hint = "torch.as_tensor" if isinstance(args[0], np.ndarray) else "torch.tensor"
+    got = "numpy.ndarray" if isinstance(args[0], np.ndarray) else "list"
+    with pytest.raises(TypeError, match=rf"{type(module).__name__} expected a torch.Tensor, "
+                                        rf"got {got} \(use {hint}\)"):
+        module(*args)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Linear(3, 2), ReLU, Sigmoid, Tanh, ReQU, LogSoftmax,
+    lambda: Dropout(0.5), lambda: Sequential(Linear(3, 4), Dropout(0.3), Tanh(), Linear(4, 2)),
+])
+def test_a_forward_under_no_grad_keeps_what_backward_needs(make):
+    # the trap: validation logits computed between model(X) and model.backward(...)
+    torch.manual_seed(0)
+    module = make().to(torch.float64) if make().parameters() else make()
+    X, X_val = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    torch.manual_seed(1)
+    out = module(X)
+    grad_output = torch.randn(out.shape, dtype=torch.float64)
+    expected = module.backward(grad_output)
+    expected_grads = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    torch.manual_seed(1)
+    module(X)
+    with torch.no_grad():
+        module(X_val)  # same shapes: nothing but the contract can tell the two apart
+    torch.testing.assert_close(module.backward(grad_output), expected, rtol=0, atol=0)
+    for p, g in zip(module.parameters(), expected_grads, strict=True):
+        torch.testing.assert_close(p.grad, g, rtol=0, atol=0)
+
+
+def test_a_forward_under_no_grad_gives_torchs_gradient_of_the_output_passed():
+    torch.manual_seed(0)
+    ours = Sequential(Linear(4, 8), Dropout(0.5), ReLU(), Linear(8, 3)).to(torch.float64)
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5),
+                                    torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    reference.load_state_dict(ours.state_dict())
+    X, X_val = torch.randn(6, 4, dtype=torch.float64), torch.randn(6, 4, dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    for model, step in ((ours, "ours"), (reference, "torch")):
+        torch.manual_seed(3)  # same seed, same dropout masks
+        logits = model(X)
+        with torch.no_grad():
+            model(X_val)
+        if step == "ours":
+            loss_fn = CrossEntropyLoss()
+            loss_fn(logits, y)
+            with torch.no_grad():
+                loss_fn(model(X_val), y)  # a validation loss keeps nothing either
+            model.backward(loss_fn.backward())
+        else:
+            torch.nn.functional.cross_entropy(logits, y).backward()
+    for (name, p), q in zip(ours.named_parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, msg=name)
+
+
+@pytest.mark.parametrize("model", [Sequential(Linear(4, 3), Tanh()), Linear(4, 3)])
+def test_backward_with_the_gradient_of_an_earlier_forward_raises(model):
+    X, X_val, y = torch.randn(5, 4), torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    loss_fn = CrossEntropyLoss()
+    logits = model(X)
+    model(X_val)  # recorded: the model now holds X_val's values
+    loss_fn(logits, y)
+    with pytest.raises(RuntimeError, match=rf"{type(model).__name__}.backward got the gradient "
+                                           r"of an earlier output.*torch.no_grad\(\)"):
+        model.backward(loss_fn.backward())
+    loss_fn(model(X), y)
+    model.backward(loss_fn.backward())  # a fresh forward and loss are fine
+
+
+def test_backward_after_only_no_grad_forwards_explains_why_nothing_was_kept():
+    model = Sequential(Linear(2, 2))
+    with torch.no_grad():
+        model(torch.ones(1, 2))
+    with pytest.raises(RuntimeError, match=r"before Linear.forward.*torch.no_grad\(\) "
+                                           r"keeps nothing"):
+        model.backward(torch.ones(1, 2))
