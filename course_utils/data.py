@@ -2,15 +2,20 @@
 
 ``load_iris`` reads ``data/iris.csv`` and checks its SHA-256, so an edited or
 corrupted copy stops the course with a clear error instead of silently
-changing every number downstream.
+changing every number downstream. Line endings do not count: a copy with
+Windows line endings (CRLF, what git's autocrlf writes) holds the same data.
 """
 
 import csv
 import hashlib
+import io
+import math
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
+
+from course_utils._checks import check_tensor, is_integer, is_real
 
 IRIS_PATH = Path(__file__).resolve().parent.parent / "data" / "iris.csv"
 IRIS_SHA256 = "9cc1c345c71bcc9b486b74cbf6063fa66f4bb5e0f603a4b3c3471ec2e5e8e355"
@@ -27,12 +32,11 @@ class Iris(NamedTuple):
     class_names: tuple[str, ...]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_iris(path: str | Path = IRIS_PATH) -> Iris:
     """Load Fisher's Iris data after verifying the file's SHA-256.
+
+    The hash is taken after CRLF -> LF, so a checkout with Windows line endings
+    loads (the values are the same); any other change is refused.
 
     Returns:
         ``Iris(X, y, feature_names, class_names)``, unpackable as a 4-tuple:
@@ -41,7 +45,7 @@ def load_iris(path: str | Path = IRIS_PATH) -> Iris:
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file's hash differs from the one in data/README.md.
+        ValueError: the content differs from the file described in data/README.md.
     """
     path = Path(path)
     if not path.is_file():
@@ -49,49 +53,107 @@ def load_iris(path: str | Path = IRIS_PATH) -> Iris:
             f"Iris data not found at {path}. It ships with the course as data/iris.csv: "
             "restore it with `git checkout -- data/iris.csv`."
         )
-    digest = _sha256(path)
+    text = path.read_bytes().replace(b"\r\n", b"\n")
+    digest = hashlib.sha256(text).hexdigest()
     if digest != IRIS_SHA256:
         raise ValueError(
-            f"{path} has SHA-256 {digest}, expected {IRIS_SHA256}: the file was edited or "
-            "corrupted. Restore it with `git checkout -- data/iris.csv` (see data/README.md)."
+            f"{path} has SHA-256 {digest} (line endings aside), expected {IRIS_SHA256}: its "
+            "content was edited or corrupted (line endings aside). Restore the original with "
+            f"`rm {path} && git checkout -- data/iris.csv`, or download the course again "
+            "(see data/README.md)."
         )
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))[1:]
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))[1:]
     X = torch.tensor([[float(v) for v in row[:4]] for row in rows], dtype=torch.float32)
     y = torch.tensor([CLASS_NAMES.index(row[4]) for row in rows], dtype=torch.int64)
     return Iris(X, y, FEATURE_NAMES, CLASS_NAMES)
 
 
 def _check_Xy(X: torch.Tensor, y: torch.Tensor, where: str) -> None:
-    if not isinstance(X, torch.Tensor) or X.ndim != 2:
-        got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-        raise ValueError(f"{where} expected X of shape (N, D), got {got}")
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(X):
-        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"{where} expected y of shape ({len(X)},) to match X, got {got}")
+    check_tensor(X, where, "X")
+    check_tensor(y, where, "y")
+    if X.ndim != 2:
+        raise ValueError(f"{where} expected X of shape (N, D), got {tuple(X.shape)}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"{where} expected y of shape ({len(X)},) to match X, "
+                         f"got {tuple(y.shape)}")
+    if len(X) < 2:
+        raise ValueError(f"{where} needs at least 2 rows, got {len(X)}: one for each side")
 
 
-def _test_count(n: int, test_size: float | int) -> int:
-    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
-        return round(n * test_size)
-    if isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
-        return test_size
-    raise ValueError(
-        f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"
-    )
+def _test_count(n: int, test_size) -> int:
+    """scikit-learn's rule: an int is the number of test rows, a fraction is rounded up."""
+    if is_integer(test_size) and 0 < test_size:
+        n_test = int(test_size)
+    elif is_real(test_size) and 0.0 < test_size < 1.0:
+        exact = n * float(test_size)
+        # 0.7 * 10 = 7.000000000000001 in binary floating point: that is 7 test rows, not 8
+        n_test = round(exact) if abs(exact - round(exact)) <= 1e-6 * exact else math.ceil(exact)
+    else:
+        raise ValueError(f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, "
+                         f"got {test_size!r}")
+    if n_test >= n:
+        raise ValueError(f"test_size must leave rows for training: test_size={test_size!r} gives "
+                         f"{n_test} test rows of {n}, which leaves the training set empty; use a "
+                         f"count in 1..{n - 1} or a smaller fraction")
+    return n_test
+
+
+def _class_counts(sizes: list, n_test: int, gen: torch.Generator) -> list:
+    """Test rows per class: proportional to the class sizes, exactly n_test in all, and at
+    least one row of every class on each side (largest remainders get the leftover rows)."""
+    n = sum(sizes)
+    ideal = [size * n_test / n for size in sizes]
+    counts = [min(max(math.floor(t), 1), size - 1) for t, size in zip(ideal, sizes, strict=True)]
+    tie_break = torch.rand(len(sizes), generator=gen).tolist() if sum(counts) != n_test else []
+    while sum(counts) != n_test:
+        step = 1 if sum(counts) < n_test else -1
+        movable = [c for c, size in enumerate(sizes) if 1 <= counts[c] + step <= size - 1]
+        c = max(movable, key=lambda c: (step * (ideal[c] - counts[c]), tie_break[c]))
+        counts[c] += step
+    return counts
+
+
+def _stratified_indices(y: torch.Tensor, n_test: int, gen: torch.Generator) -> tuple:
+    if y.dtype != torch.int64:
+        raise ValueError(f"stratify=True needs int64 class labels, got y of dtype {y.dtype}")
+    classes, sizes = torch.unique(y, return_counts=True)
+    for c, size in zip(classes.tolist(), sizes.tolist(), strict=True):
+        if size < 2:
+            raise ValueError(f"train_test_split: class {c} has only {size} row: stratify=True "
+                             "needs at least 2 rows of every class (one for each side); "
+                             "gather more data or use stratify=False")
+    for side, count in (("test", n_test), ("training", len(y) - n_test)):
+        if count < len(classes):
+            raise ValueError(f"train_test_split: the {side} set would have {count} rows for "
+                             f"{len(classes)} classes: stratify=True puts every class on each "
+                             "side; change test_size")
+    test_parts, train_parts = [], []
+    for c, k in zip(classes, _class_counts(sizes.tolist(), n_test, gen), strict=True):
+        idx = torch.nonzero(y == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=gen)]
+        test_parts.append(idx[:k])
+        train_parts.append(idx[k:])
+    # Shuffle across classes so minibatches are not sorted by label.
+    test_idx = torch.cat(test_parts)[torch.randperm(n_test, generator=gen)]
+    train_idx = torch.cat(train_parts)
+    return train_idx[torch.randperm(len(train_idx), generator=gen)], test_idx
 
 
 def train_test_split(X, y, test_size=0.2, seed=0, stratify=True):
     """Shuffle and split ``(X, y)`` into train and test parts, reproducibly.
 
-    With ``stratify=True`` each class keeps its share in both parts: class c
-    with n_c rows sends round(n_c * test_size) of them to the test set.
+    Sizes follow scikit-learn: an int test_size is the number of test rows; a
+    fraction gives n_test = ceil(test_size * N). With ``stratify=True`` each class
+    keeps its share in both parts: class c (n_c rows) gets about n_c * n_test / N
+    test rows, rounded so that the total is exactly n_test and every class has at
+    least one row on each side.
 
     Args:
         X: (N, D) features. y: (N,) int64 labels.
-        test_size: fraction in (0, 1), or a number of test rows in 1..N-1.
+        test_size: fraction in (0, 1), or a number of test rows in 1..N-1
+            (Python or numpy numbers).
         seed: seeds a private generator; the global torch generator is untouched.
-        stratify: keep class proportions (needs integer labels).
+        stratify: keep class proportions (needs int64 labels, >= 2 rows per class).
 
     Returns:
         ``X_train (N - n_test, D), X_test (n_test, D), y_train, y_test``.
@@ -99,24 +161,11 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify=True):
     _check_Xy(X, y, "train_test_split")
     n_test = _test_count(len(X), test_size)
     gen = torch.Generator().manual_seed(seed)
-    if not stratify:
+    if stratify:
+        train_idx, test_idx = _stratified_indices(y, n_test, gen)
+    else:
         perm = torch.randperm(len(X), generator=gen)
         test_idx, train_idx = perm[:n_test], perm[n_test:]
-    else:
-        if y.dtype != torch.int64:
-            raise ValueError(f"stratify=True needs int64 class labels, got y of dtype {y.dtype}")
-        frac = n_test / len(X)
-        test_parts, train_parts = [], []
-        for c in torch.unique(y):
-            idx = torch.nonzero(y == c).flatten()
-            idx = idx[torch.randperm(len(idx), generator=gen)]
-            k = round(len(idx) * frac)
-            test_parts.append(idx[:k])
-            train_parts.append(idx[k:])
-        # Shuffle across classes so minibatches are not sorted by label.
-        test_idx = torch.cat(test_parts)[torch.randperm(sum(map(len, test_parts)), generator=gen)]
-        train_idx = torch.cat(train_parts)
-        train_idx = train_idx[torch.randperm(len(train_idx), generator=gen)]
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
 
 
@@ -126,7 +175,10 @@ class Standardizer:
     ``fit(X_train)`` stores ``mean`` and ``std`` (population std, as
     scikit-learn's StandardScaler), each (D,); ``transform(X)`` returns
     ``(X - mean) / std``. Fit on the training set only: statistics taken from
-    the test set leak it into training. A constant feature (std 0) is only centred.
+    the test set leak it into training. The statistics are computed in float64
+    and stored in X's dtype. A constant feature is only centred (to exactly 0):
+    its std is 0 or, through rounding, below N * 2^-52 * |mean| (scikit-learn's
+    bound), and is replaced by 1.
     """
 
     def __init__(self) -> None:
@@ -134,26 +186,36 @@ class Standardizer:
         self.std: torch.Tensor | None = None
 
     def fit(self, X: torch.Tensor) -> "Standardizer":
-        """Compute per-feature mean and std of ``X`` (N, D), N >= 1; return self."""
-        if not isinstance(X, torch.Tensor) or X.ndim != 2 or len(X) == 0:
-            got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-            raise ValueError(f"Standardizer.fit expected X of shape (N, D) with N >= 1, got {got}")
+        """Compute per-feature mean and std of ``X`` (N, D), N >= 1, all finite; return self."""
+        check_tensor(X, "Standardizer.fit", "X")
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(f"Standardizer.fit expected X of shape (N, D) with N >= 1, "
+                             f"got {tuple(X.shape)}")
         if not X.is_floating_point():
             raise ValueError(f"Standardizer.fit expected a floating-point X, got {X.dtype}")
-        self.mean = X.mean(dim=0)
-        std = X.std(dim=0, correction=0)
-        self.std = torch.where(std > 0, std, torch.ones_like(std))
+        bad = (~torch.isfinite(X)).any(0).nonzero().flatten().tolist()
+        if bad:
+            more = f" (and in columns {bad[1:]})" if len(bad) > 1 else ""
+            raise ValueError(f"Standardizer.fit got nan or inf in column {bad[0]} (of "
+                             f"0..{X.shape[1] - 1}){more}: the column's mean and std would be "
+                             "nan, and so would every value; clean or drop those rows first")
+        X64 = X.double()
+        mean = X64.mean(dim=0)
+        std = X64.std(dim=0, correction=0)
+        constant = std <= len(X) * torch.finfo(torch.float64).eps * mean.abs()
+        self.mean = mean.to(X.dtype)
+        self.std = torch.where(constant | (std == 0), 1.0, std).to(X.dtype)
         return self
 
     def transform(self, X: torch.Tensor) -> torch.Tensor:
         """Return ``(X - mean) / std`` for ``X`` of shape (N, D) with the fitted D."""
         if self.mean is None:
             raise RuntimeError("Standardizer.transform called before fit: call fit(X_train) first")
-        if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[1] != len(self.mean):
-            got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
+        check_tensor(X, "Standardizer.transform", "X")
+        if X.ndim != 2 or X.shape[1] != len(self.mean):
             raise ValueError(
                 f"Standardizer was fit on {len(self.mean)} features: expected X of shape "
-                f"(N, {len(self.mean)}), got {got}"
+                f"(N, {len(self.mean)}), got {tuple(X.shape)}"
             )
         return (X - self.mean) / self.std
 
