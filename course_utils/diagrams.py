@@ -1,7 +1,8 @@
 """Diagrams that teach: figures of shapes and graphs drawn with matplotlib only.
 
 ``draw_broadcast`` shows how two shapes line up under broadcasting (notebook 00);
-``draw_graph`` draws the backward graph autograd records for a tensor (notebook 02).
+``draw_graph`` draws the backward graph autograd records for a tensor, optionally
+with a label beside each node (notebook 02).
 Each takes ``ax=None`` (a new figure if None), returns the Axes and never calls
 ``plt.show()``.
 """
@@ -12,6 +13,8 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch, Rectangle
+
+from course_utils.plotting import COLORS
 
 # draw_broadcast (notebook 00) --------------------------------------------------------
 
@@ -161,10 +164,18 @@ def _longest_path_depth(nodes, edges):
     return depth
 
 
+_LABEL_COLOR = COLORS[3]  # vermillion: the labels beside the boxes, not the boxes themselves
+
+
+def _node_kind(node):
+    """The name drawn for a node: "torch::autograd::AccumulateGrad" -> "AccumulateGrad"."""
+    return node.name().split("::")[-1]
+
+
 def _graph_label(node, names):
     """Name of a backward node; for a leaf, also its variable name (if known) and shape."""
     variable = getattr(node, "variable", None)
-    kind = node.name().split("::")[-1]  # "torch::autograd::AccumulateGrad" -> "AccumulateGrad"
+    kind = _node_kind(node)
     if variable is None:
         return kind
     name = next((key for key, value in names.items() if value is variable), "leaf")
@@ -193,19 +204,37 @@ def _place_nodes(ax, xy, names):
     boxes = {}
     for node, (x, y) in xy.items():
         leaf = getattr(node, "variable", None) is not None
-        boxes[node] = ax.text(
-            x,
-            y,
-            _graph_label(node, names),
-            ha="center",
-            va="center",
-            fontsize=9,
-            bbox={"boxstyle": "round", "fc": "#cde5c8" if leaf else "#dbe6f4", "ec": "0.4"},
-        )
+        box = {"boxstyle": "round", "fc": "#cde5c8" if leaf else "#dbe6f4", "ec": "0.4"}
+        boxes[node] = ax.text(x, y, _graph_label(node, names), ha="center", va="center",
+                              fontsize=9, bbox=box)
     return boxes
 
 
-def draw_graph(tensor, ax=None, names=None):
+def _node_labels(nodes, labels):
+    """node -> text for the nodes ``labels`` names, by kind ("MulBackward0") or as a node.
+
+    A key that names no node raises ValueError: a typo would otherwise draw nothing.
+    """
+    kinds = sorted({_node_kind(node) for node in nodes})
+    for key in labels:
+        if not (key in kinds if isinstance(key, str) else any(key is n for n in nodes)):
+            raise ValueError(f"draw_graph got a label for {key!r}, which is not a node of this "
+                             f"graph: a key is a node name, one of {kinds}, or a node such as "
+                             "tensor.grad_fn")
+    texts = {node: labels.get(node, labels.get(_node_kind(node))) for node in nodes}
+    return {node: text for node, text in texts.items() if text is not None}
+
+
+def _write_labels(ax, boxes, xy, texts):
+    """Write each text beside its node's box, on the side away from the vertical centre line."""
+    for node, text in texts.items():
+        left = xy[node][0] < 0.5
+        ax.annotate(text, xy=(0.0 if left else 1.0, 0.5), xycoords=boxes[node],
+                    xytext=(-6 if left else 6, 0), textcoords="offset points",
+                    ha="right" if left else "left", va="center", fontsize=9, color=_LABEL_COLOR)
+
+
+def draw_graph(tensor, ax=None, names=None, labels=None):
     """Draw the backward graph autograd recorded for ``tensor``, output at the top.
 
     Starts at ``tensor.grad_fn`` and follows ``next_functions`` down to the
@@ -218,6 +247,12 @@ def draw_graph(tensor, ax=None, names=None):
         tensor: any shape, with a ``grad_fn`` (computed from tensors that require grad).
         ax: Axes to draw on; a new figure if None.
         names: optional {"x": x, ...} to label the leaf tensors by their names.
+        labels: optional {key: text} written in colour beside nodes, e.g. the gradient
+            each node receives. A key is a node name as drawn ("MulBackward0",
+            "AccumulateGrad"), which labels every node of that kind, or a node itself
+            (``tensor.grad_fn``, an entry of ``next_functions``), which labels that one.
+            A label sits on the outer side of its box: left of a node left of the
+            centre, otherwise right.
 
     Returns:
         The Axes.
@@ -231,19 +266,16 @@ def draw_graph(tensor, ax=None, names=None):
             f"grad_fn=None (requires_grad={tensor.requires_grad})"
         )
     nodes, edges = _backward_graph(tensor.grad_fn)
+    texts = _node_labels(nodes, labels or {})  # before any drawing: a bad key leaves no figure
     depth = _longest_path_depth(nodes, edges)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 1.1 * (max(depth.values()) + 1)))
-    boxes = _place_nodes(ax, _layout(nodes, edges, depth), names or {})
+    xy = _layout(nodes, edges, depth)
+    boxes = _place_nodes(ax, xy, names or {})
+    _write_labels(ax, boxes, xy, texts)
     for parent, child in edges:
-        ax.annotate(
-            "",
-            xy=(0.5, 1),
-            xycoords=boxes[child],
-            xytext=(0.5, 0),
-            textcoords=boxes[parent],
-            arrowprops={"arrowstyle": "->", "color": "0.3"},
-        )
+        ax.annotate("", xy=(0.5, 1), xycoords=boxes[child], xytext=(0.5, 0),
+                    textcoords=boxes[parent], arrowprops={"arrowstyle": "->", "color": "0.3"})
     ax.set(xlim=(0, 1), ylim=(-max(depth.values()) - 0.5, 0.5))
     ax.set_title("Backward graph (gradients flow top to bottom)")
     ax.axis("off")
