@@ -7,29 +7,22 @@ Central differences approximate a derivative without any calculus:
 so they are an independent reference for every ``backward`` in the course.
 Run them in float64: in float32 f is rounded by ~1e-7 |f|, and dividing by
 2 eps = 2e-6 leaves an error ~0.05 |f|, far above the 1e-7 we want to resolve.
+numerical_gradient and jacobian_numerical warn when x (or f's value) is not
+float64, and refuse an x whose entries share memory (``t.expand(...)``).
 """
 
 import copy
 import itertools
-import math
 from collections.abc import Callable
 
 import torch
 
-
-def _check_tensor(x, where: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{where} expected x to be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{where} expected a floating-point x (float64 for gradient checks), "
-                        f"got {x.dtype}")
-    if x.numel() == 0:
-        raise ValueError(f"{where} expected a non-empty x, got shape {tuple(x.shape)}")
-
-
-def _check_positive(value, name: str, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
-        raise ValueError(f"{where} expected a positive finite {name}, got {value!r}")
+from course_utils._gradcheck_inputs import (
+    check_module_like,
+    check_point,
+    check_positive,
+    warn_if_output_imprecise,
+)
 
 
 def _entries(x: torch.Tensor):
@@ -79,11 +72,13 @@ def numerical_gradient(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch
     Returns:
         tensor of x's shape and dtype.
     """
-    _check_tensor(x, "numerical_gradient")
-    _check_positive(eps, "eps", "numerical_gradient")
+    eps = check_positive(eps, "eps", "numerical_gradient")
+    check_point(x, "numerical_gradient", finite_differences=True, eps=eps)
     grad = torch.zeros_like(x)
-    for idx in _entries(x):
+    for i, idx in enumerate(_entries(x)):
         f_plus, f_minus = _evaluate_around(f, x, idx, eps)
+        if i == 0 and x.dtype == torch.float64:
+            warn_if_output_imprecise(f_plus, "numerical_gradient", eps)
         grad[idx] = (_as_scalar(f_plus) - _as_scalar(f_minus)) / (2 * eps)
     return grad
 
@@ -115,13 +110,6 @@ def relative_error(a, b) -> float:
     return ((a - b).abs().max() / size).item()
 
 
-def _check_module(module, where: str) -> None:
-    for name in ("forward", "backward", "named_parameters"):
-        if not callable(getattr(module, name, None)):
-            raise TypeError(f"{where} expected a course Module with .{name}(), "
-                            f"got {type(module).__name__}")
-
-
 def jacobian_backprop(module, x: torch.Tensor) -> torch.Tensor:
     """Jacobian of module.forward at x, row by row via backward with one-hot grad_output.
 
@@ -133,11 +121,12 @@ def jacobian_backprop(module, x: torch.Tensor) -> torch.Tensor:
     Returns:
         J: (out.numel(), x.numel()), J[i, j] = d out_i / d x_j (out and x flattened).
     """
-    _check_tensor(x, "jacobian_backprop")
-    _check_module(module, "jacobian_backprop")
+    check_point(x, "jacobian_backprop")
+    check_module_like(module, "jacobian_backprop")
     saved_grads = [(p, p.grad.clone()) for _, p in module.named_parameters()]
     try:
-        out = module.forward(x)
+        with torch.enable_grad():  # a course Module keeps nothing under torch.no_grad()
+            out = module.forward(x)
         J = torch.zeros(out.numel(), x.numel(), dtype=out.dtype)
         for i, one_hot in enumerate(torch.eye(out.numel(), dtype=out.dtype)):  # e_i, flat
             J[i] = _grad_input(module, one_hot.view(out.shape), x, "jacobian_backprop").reshape(-1)
@@ -168,11 +157,13 @@ def jacobian_numerical(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch
     Returns:
         J: (f(x).numel(), x.numel()) in f's output dtype.
     """
-    _check_tensor(x, "jacobian_numerical")
-    _check_positive(eps, "eps", "jacobian_numerical")
+    eps = check_positive(eps, "eps", "jacobian_numerical")
+    check_point(x, "jacobian_numerical", finite_differences=True, eps=eps)
     columns = []
     for idx in _entries(x):
         f_plus, f_minus = _evaluate_around(f, x, idx, eps)
+        if not columns and x.dtype == torch.float64:
+            warn_if_output_imprecise(f_plus, "jacobian_numerical", eps)
         if not isinstance(f_minus, torch.Tensor) or f_plus.shape != f_minus.shape:
             raise TypeError(f"jacobian_numerical expected f to return a tensor, got {f_minus!r}")
         columns.append((f_plus - f_minus).reshape(-1) / (2 * eps))
@@ -181,7 +172,7 @@ def jacobian_numerical(f: Callable, x: torch.Tensor, eps: float = 1e-6) -> torch
 
 def _seeded_forward(module, x: torch.Tensor, seed: int) -> torch.Tensor:
     """Forward after reseeding (Dropout: same mask each time), the caller's stream kept."""
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():  # record, even under no_grad
         torch.manual_seed(seed)
         return module.forward(x)
 
@@ -232,10 +223,10 @@ def check_module(module, x: torch.Tensor, eps: float = 1e-6, tol: float = 1e-7, 
         AssertionError naming each tensor whose error exceeds tol (or is nan), and when
         backward assigns instead of accumulating (unless raise_on_failure is False).
     """
-    _check_tensor(x, "check_module")
-    _check_module(module, "check_module")
-    _check_positive(eps, "eps", "check_module")
-    _check_positive(tol, "tol", "check_module")
+    check_point(x, "check_module")
+    check_module_like(module, "check_module")
+    eps = check_positive(eps, "eps", "check_module")
+    tol = check_positive(tol, "tol", "check_module")
     if not isinstance(raise_on_failure, bool):
         raise TypeError(f"check_module expected raise_on_failure to be True or False, "
                         f"got {raise_on_failure!r}")

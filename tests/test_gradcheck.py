@@ -1,7 +1,9 @@
 """Tests for course_utils.gradcheck: finite differences, relative error, Jacobians, check_module."""
 
 import math
+import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -136,7 +138,7 @@ def test_numerical_gradient_rejects_bad_arguments():
         numerical_gradient(lambda t: t * 2, x)
     with pytest.raises(TypeError, match="floating-point x.*got torch.int64"):
         numerical_gradient(lambda t: t.sum(), torch.ones(3, dtype=torch.int64))
-    with pytest.raises(TypeError, match="torch.Tensor, got list"):
+    with pytest.raises(TypeError, match="torch.Tensor as x, got list"):
         numerical_gradient(lambda t: t.sum(), [1.0, 2.0])
     with pytest.raises(ValueError, match="positive finite eps, got 0"):
         numerical_gradient(lambda t: t.sum(), x, eps=0)
@@ -325,3 +327,75 @@ def test_check_module_rejects_bad_eps_and_tol():
         check_module(TinyTanhLinear(), torch.ones(2, 3), eps=-1)
     with pytest.raises(ValueError, match="positive finite tol, got nan"):
         check_module(TinyTanhLinear(), torch.ones(2, 3), tol=math.nan)
+
+
+# ---------------------------------------------------------------- issue 8: no silent wrong answers
+
+def tanh_sum(t):
+    return torch.tanh(t).sum()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_finite_differences_in_low_precision_warn_and_say_why(dtype):
+    # torch.autograd.gradcheck warns too; here the error is 6-26 %, so a correct gradient fails
+    x = torch.linspace(-1, 1, 4, dtype=dtype)
+    with pytest.warns(UserWarning, match=rf"numerical_gradient got x of dtype {dtype}: .*"
+                                         r"rounding.*float64.*x.double\(\)"):
+        numerical_gradient(tanh_sum, x)
+    with pytest.warns(UserWarning, match=rf"jacobian_numerical got x of dtype {dtype}"):
+        jacobian_numerical(torch.tanh, x)
+
+
+def test_a_float32_function_of_a_float64_x_warns_too():
+    W32 = torch.randn(3, 2)  # parameters left in float32: f rounds to float32 inside
+    x = torch.randn(4, 3, dtype=torch.float64)
+    with pytest.warns(UserWarning, match=r"numerical_gradient: f returned a torch.float32 value"):
+        numerical_gradient(lambda t: (t.float() @ W32).sum(), x)
+    with pytest.warns(UserWarning, match=r"jacobian_numerical: f returned a torch.float32 value"):
+        jacobian_numerical(lambda t: t.float() @ W32, x)
+
+
+def test_float64_checks_do_not_warn():
+    x = torch.randn(3, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        numerical_gradient(tanh_sum, x)
+        numerical_gradient(lambda t: float(tanh_sum(t)), x)  # a Python float is fine
+        jacobian_numerical(torch.tanh, x)
+        check_module(Sequential(Linear(3, 2), Tanh()), torch.randn(2, 3))  # float32 input: copied
+
+
+@pytest.mark.parametrize("make", [
+    lambda: torch.tensor(1.0, dtype=torch.float64).expand(3),
+    lambda: torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64).expand(2, 3),
+    lambda: torch.arange(4.0, dtype=torch.float64).as_strided((3, 2), (1, 1)),
+])
+def test_finite_differences_refuse_a_tensor_whose_entries_share_memory(make):
+    # perturbing one entry moved all of them: [6, 6, 6] instead of [1, 2, 3]
+    x = make()
+    half_square = lambda t: (t * t).sum() / 2  # noqa: E731
+    for fn, f in ((numerical_gradient, half_square), (jacobian_numerical, torch.sin)):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: x has entries that share memory "
+                                             r".*x.clone\(\)"):
+            fn(f, x)
+    torch.testing.assert_close(numerical_gradient(half_square, x.clone()), x.clone())
+
+
+def test_gradient_checks_accept_numpy_numbers_and_explain_numpy_arrays():
+    x = torch.randn(3, dtype=torch.float64)
+    numerical_gradient(tanh_sum, x, eps=np.float64(1e-6))
+    numerical_gradient(tanh_sum, x, eps=np.float32(1e-6))
+    check_module(Linear(3, 2), torch.randn(2, 3), eps=np.float64(1e-6), tol=np.float32(1e-7))
+    with pytest.raises(TypeError, match=r"numerical_gradient expected a torch.Tensor as x, got "
+                                        r"numpy.ndarray \(use torch.as_tensor\)"):
+        numerical_gradient(tanh_sum, x.numpy())
+
+
+def test_jacobian_backprop_and_check_module_work_under_no_grad():
+    # a forward under torch.no_grad() keeps nothing; the checks record their own forwards
+    model = Sequential(Linear(3, 4), Tanh(), Linear(4, 2)).to(torch.float64)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    expected = jacobian_backprop(model, x)
+    with torch.no_grad():
+        torch.testing.assert_close(jacobian_backprop(model, x), expected)
+        assert max(check_module(model, x).values()) < 1e-7
