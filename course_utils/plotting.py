@@ -45,28 +45,97 @@ def _numpy(t: torch.Tensor, name: str, where: str, ndim: int | None = None) -> n
     return t.detach().cpu().numpy()
 
 
+# Exact zeros of a Jacobian: (matplotlib colour, its name) that each colour scale lacks.
+ZERO_COLORS = {"sequential": ("white", "white"), "diverging": ("0.55", "grey")}
+
+
+def _jacobian_scale(values: np.ndarray):
+    """(colormap, vmin, vmax, kind): sequential from 0 if no entry is negative, else diverging."""
+    largest = float(np.abs(values).max()) if values.size else 0.0
+    largest = largest if largest > 0 else 1.0  # an all-zero J still needs a valid colour range
+    if (values >= 0).all():
+        return plt.get_cmap("viridis"), 0.0, largest, "sequential"
+    return plt.get_cmap("RdBu_r"), -largest, largest, "diverging"
+
+
 def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     """Heat map of a Jacobian J[i, j] = d out_i / d x_j, with a colorbar.
 
-    The colormap is diverging and centred at 0 (limits -max|J|, +max|J|): red
-    entries are positive, blue negative, white zero, so sparsity (e.g. the
-    block structure of a batch, where sample n only affects output n) shows.
+    The colour scale spends all its colours on the values J holds. When no entry
+    is negative (ReQU, ReLU) it is sequential, viridis from 0 to max J; otherwise
+    it is diverging and centred at 0, RdBu_r from -max|J| to +max|J| (red positive,
+    blue negative). Entries that are EXACTLY 0 get a colour the scale lacks (white
+    on viridis, grey on RdBu_r; the colorbar says which), so a structural zero, e.g.
+    the block structure of a batch or a dead unit, never looks like a small entry.
 
     Args:
-        J: (out.numel(), x.numel()) tensor, e.g. from jacobian_backprop.
+        J: (out.numel(), x.numel()) tensor of finite values, e.g. from jacobian_backprop.
         ax: Axes to draw on (default: the current one). title: defaults to the shape.
     Returns:
-        the Axes; its image holds J's values (ax.images[0]).
+        the Axes; its image (ax.images[0]) holds J's values with the exact zeros masked.
     """
     values = _numpy(J, "J", "plot_jacobian", ndim=2).astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"plot_jacobian expected finite entries, got "
+                         f"{int((~np.isfinite(values)).sum())} nan or inf in J")
     ax = _axes(ax)
-    limit = float(np.abs(values).max()) if values.size else 0.0
-    limit = limit if limit > 0 else 1.0  # an all-zero J still needs a valid colour range
-    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax)
+    cmap, vmin, vmax, kind = _jacobian_scale(values)
+    zero_color, zero_name = ZERO_COLORS[kind]
+    image = ax.imshow(np.ma.masked_equal(values, 0.0), cmap=cmap.with_extremes(bad=zero_color),
+                      vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax).set_label(f"{zero_name}: exactly 0")
     ax.set_xlabel("input entry j")
     ax.set_ylabel("output entry i")
     ax.set_title(title if title is not None else f"Jacobian {values.shape[0]}×{values.shape[1]}")
+    return ax
+
+
+def _nearest_step(steps: np.ndarray, h: float) -> int:
+    return int(np.abs(np.log10(steps) - np.log10(h)).argmin())
+
+
+def plot_error_vs_step(steps: torch.Tensor, curves: Mapping, ax=None, guides=None, mark=None):
+    """Log-log error of finite differences against the step h: the V of truncation and rounding.
+
+    One line per curve, in the Axes' colour and line-style cycle (the course palette
+    after use_course_style(), so every curve differs in colour AND style).
+
+    Args:
+        steps: (S,) positive steps h. curves: dict label -> (S,) positive errors.
+        ax: Axes (default: the current one).
+        guides: dict curve label -> (h, text): a dotted vertical line at h, in that curve's
+            colour, with text at the bottom (e.g. the theoretical best step).
+        mark: (curve label, h, text): a star on that curve at the grid step nearest h,
+            with text beside it (e.g. the step to use).
+    Returns:
+        the Axes: ax.lines holds the curves in order, then the guides, then the mark.
+    """
+    h = _numpy(steps, "steps", "plot_error_vs_step", ndim=1).astype(np.float64)
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"plot_error_vs_step expected a non-empty dict label -> errors, got "
+                        f"{type(curves).__name__}")
+    ax = _axes(ax)
+    lines = {}
+    for label, errors in curves.items():
+        e = _numpy(errors, f"curves[{label!r}]", "plot_error_vs_step")
+        if e.shape != h.shape:
+            raise ValueError(f"plot_error_vs_step expected curves[{label!r}] of steps' shape "
+                             f"{h.shape}, got {e.shape}")
+        lines[label] = ax.loglog(h, e, label=label)[0]
+    for label, (h_guide, text) in (guides or {}).items():
+        color = lines[label].get_color()
+        ax.axvline(h_guide, color=color, linestyle=":", linewidth=1)
+        ax.text(h_guide * 1.3, 0.02, text, color=color, transform=ax.get_xaxis_transform())
+    if mark is not None:
+        label, h_mark, text = mark
+        i = _nearest_step(h, h_mark)
+        y = lines[label].get_ydata()[i]
+        ax.plot([h[i]], [y], marker="*", markersize=14, color="black", linestyle="none",
+                label=text)
+        ax.annotate(text, (h[i], y), xytext=(0, 18), textcoords="offset points", ha="center")
+    ax.set_xlabel("step h")
+    ax.set_ylabel("error")
+    ax.legend(loc="lower left")
     return ax
 
 

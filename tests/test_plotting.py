@@ -10,11 +10,15 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_utils.plotting import (  # noqa: E402
+    COLORS,
+    LINESTYLES,
     plot_decision_regions,
+    plot_error_vs_step,
     plot_function_and_derivative,
     plot_history,
     plot_jacobian,
     plot_optimizer_paths,
+    use_course_style,
 )
 
 
@@ -31,21 +35,49 @@ def _close_all():
     plt.close("all")
 
 
-def test_plot_jacobian_shows_J_centred_at_zero_with_a_colorbar(ax):
+def test_plot_jacobian_with_both_signs_is_diverging_centred_at_zero(ax):
     J = torch.tensor([[1.0, -3.0, 0.0], [0.5, 2.0, -1.0]], requires_grad=True)
     assert plot_jacobian(J, ax=ax, title="dout/dx") is ax
     image = ax.images[0]
-    np.testing.assert_array_equal(image.get_array(), J.detach().numpy())
+    np.testing.assert_array_equal(image.get_array().data, J.detach().numpy())
     assert image.get_clim() == (-3.0, 3.0)
     assert image.get_cmap().name == "RdBu_r"
     assert len(ax.figure.axes) == 2  # the plot and its colorbar
+    assert ax.figure.axes[1].get_ylabel() == "grey: exactly 0"
     assert ax.get_title() == "dout/dx"
+
+
+def test_plot_jacobian_without_negative_entries_is_sequential_from_zero(ax):
+    J = torch.diag(torch.tensor([0.0, 0.1, 2.0, 4.0], dtype=torch.float64))  # ReQU-like
+    plot_jacobian(J, ax=ax)
+    image = ax.images[0]
+    assert image.get_cmap().name == "viridis"
+    assert image.get_clim() == (0.0, 4.0)  # the whole scale for [0, max J], none wasted
+    assert ax.figure.axes[1].get_ylabel() == "white: exactly 0"
+
+
+@pytest.mark.parametrize("J", [torch.diag(torch.tensor([0.0, 1e-9, 2.0])),
+                               torch.tensor([[0.0, -1e-9], [1e-9, 2.0]])])
+def test_plot_jacobian_draws_exact_zeros_in_a_colour_the_scale_lacks(ax, J):
+    plot_jacobian(J, ax=ax)
+    image = ax.images[0]
+    np.testing.assert_array_equal(np.ma.getmaskarray(image.get_array()), (J == 0).numpy())
+    drawn = image.to_rgba(image.get_array())  # the colour of every entry, (2, 2, 4) or (3, 3, 4)
+    zero, tiny = drawn[0, 0], image.to_rgba(np.array([[1e-9]]))[0, 0]
+    assert not np.allclose(zero, tiny)  # a 1e-9 entry does not look like an exact zero
+    scale = image.get_cmap()(np.linspace(0, 1, 256))  # every colour of the scale
+    assert np.abs(scale - zero).sum(axis=1).min() > 0.1  # none of them is the zeros' colour
 
 
 def test_plot_jacobian_of_zeros_and_default_title(ax):
     plot_jacobian(torch.zeros(2, 4, dtype=torch.float64), ax=ax)
-    assert ax.images[0].get_clim() == (-1.0, 1.0)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
     assert ax.get_title() == "Jacobian 2×4"
+
+
+def test_plot_jacobian_refuses_nan(ax):
+    with pytest.raises(ValueError, match="finite entries, got 1 nan or inf"):
+        plot_jacobian(torch.tensor([[1.0, float("nan")]]), ax=ax)
 
 
 def test_plot_jacobian_uses_the_current_axes_when_none_is_given():
@@ -151,3 +183,41 @@ def test_plot_optimizer_paths_rejects_bad_input(ax):
         plot_optimizer_paths(lambda u, v: u + v, {}, ax=ax)
     with pytest.raises(ValueError, match=r"f\(u, v\) of shape \(200, 200\), got \(\)"):
         plot_optimizer_paths(lambda u, v: (u + v).sum(), {"a": torch.zeros(2, 2)}, ax=ax)
+
+
+def test_plot_error_vs_step_lines_guides_and_mark():
+    with plt.rc_context():  # the course style for this test only
+        use_course_style()
+        fig, ax = plt.subplots()
+    steps = torch.logspace(-8, 0, 9, dtype=torch.float64)
+    curves = {"central": steps**2 + 1e-16 / steps, "forward": steps + 1e-16 / steps}
+    assert plot_error_vs_step(steps, curves, ax=ax, guides={"central": (5e-6, "theory")},
+                              mark=("central", 1e-6, "use h = 1e-6")) is ax
+    central, forward, guide, mark = ax.lines
+    np.testing.assert_allclose(forward.get_ydata(), curves["forward"].numpy())
+    assert (central.get_color(), central.get_linestyle()) != (forward.get_color(),
+                                                              forward.get_linestyle())
+    assert central.get_color() == COLORS[0] and forward.get_color() == COLORS[1]
+    assert forward.get_linestyle() == "--"
+    assert guide.get_xdata()[0] == 5e-6 and guide.get_color() == central.get_color()
+    np.testing.assert_allclose(mark.get_xdata(), [1e-6])
+    np.testing.assert_allclose(mark.get_ydata(), [1e-12 + 1e-10])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert "use h = 1e-6" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_error_vs_step_rejects_bad_input(ax):
+    steps = torch.logspace(-3, 0, 4)
+    with pytest.raises(ValueError, match=r"curves\['a'\] of steps' shape \(4,\), got \(3,\)"):
+        plot_error_vs_step(steps, {"a": torch.ones(3)}, ax=ax)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        plot_error_vs_step(steps, {}, ax=ax)
+
+
+def test_course_style_pairs_each_colour_with_its_own_line_style():
+    with plt.rc_context():
+        use_course_style()
+        cycle = list(matplotlib.rcParams["axes.prop_cycle"])
+    assert [c["color"] for c in cycle] == list(COLORS)
+    assert len({(c["color"], str(c["linestyle"])) for c in cycle}) == len(COLORS)
+    assert len(LINESTYLES) == len(COLORS)
