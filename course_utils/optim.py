@@ -13,19 +13,30 @@ not AdamW, which shrinks p directly and keeps it out of the moment estimates).
 
 Updates go through ``p.data``, which autograd does not track: no torch.no_grad()
 is needed, even for a torch tensor with requires_grad=True.
+
+Checkpoints: ``state_dict()`` / ``load_state_dict()`` use torch.optim's structure
+and buffer names (momentum_buffer, square_avg, exp_avg, exp_avg_sq, step), so a
+run resumed from a checkpoint continues bit-identically, and state dicts load
+into torch.optim and back (see course_utils.optimizer). A torch.optim option the
+course does not implement (amsgrad, maximize, dampening, ...) raises TypeError.
 """
 
 import math
 
 import torch
 
+from course_utils._checks import is_real
+from course_utils.optimizer import Optimizer
+
 __all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+
+_TORCH_DEFAULTS = {"maximize": False, "foreach": None, "differentiable": False}
 
 
 def _number(owner: str, name: str, value, low: float, high: float = math.inf,
             high_open: bool = False) -> float:
     """value as a float, or a ValueError naming it when outside [low, high] (or [low, high))."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_real(value):  # Python and numpy numbers; not bools, strings or tensors
         raise TypeError(f"{owner} expected a number for {name}, got {value!r}")
     inside = low <= value < high if high_open else low <= value <= high
     if not inside:  # also catches NaN, for which every comparison is False
@@ -33,61 +44,6 @@ def _number(owner: str, name: str, value, low: float, high: float = math.inf,
         wanted = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}{closing}"
         raise ValueError(f"{owner} expected {name} {wanted}, got {value!r}")
     return float(value)
-
-
-class Optimizer:
-    """Base class: keeps the parameter list, zeroes gradients, calls _update per parameter.
-
-    Args:
-        params: iterable of objects with ``.data`` and ``.grad`` tensors of the same
-            shape (e.g. ``model.parameters()``); read once into a list, non-empty,
-            without repeats.
-    """
-
-    def __init__(self, params):
-        name = type(self).__name__
-        if isinstance(params, torch.Tensor):
-            raise TypeError(f"{name} expected an iterable of parameters, got a single tensor: "
-                            "wrap it in a list, [p]")
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{name} got an empty parameter list: pass model.parameters() "
-                             "of a model that has parameters")
-        for i, p in enumerate(self.params):
-            if not isinstance(getattr(p, "data", None), torch.Tensor) or not hasattr(p, "grad"):
-                hint = ": pass model.parameters()" if hasattr(p, "named_parameters") else ""
-                raise TypeError(f"{name} expected parameters with .data and .grad tensors, "
-                                f"got {type(p).__name__} at position {i}{hint}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            # torch only warns; a repeated parameter would be stepped twice per step()
-            raise ValueError(f"{name} got the same parameter more than once: each must appear "
-                             "once (model.parameters() already lists a shared one once)")
-        self.state = [{} for _ in self.params]  # per-parameter buffers (momentum, moments)
-
-    def zero_grad(self) -> None:
-        """Set every p.grad to zeros in place (backward ADDS into .grad, so call it each step)."""
-        for p in self.params:
-            if p.grad is not None:
-                p.grad.zero_()
-
-    def step(self) -> None:
-        """Update every parameter in place from its current .grad (None grads are skipped)."""
-        for i, p in enumerate(self.params):
-            if p.grad is None:  # as torch.optim: a tensor that took no part in the loss
-                continue
-            if p.grad.shape != p.data.shape:
-                raise ValueError(f"{type(self).__name__}: parameter {i} has shape "
-                                 f"{tuple(p.data.shape)} but its grad has shape "
-                                 f"{tuple(p.grad.shape)}")
-            self._update(p.data, p.grad, self.state[i])
-
-    def _update(self, param: torch.Tensor, grad: torch.Tensor, state: dict) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement _update")
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v}" for k, v in vars(self).items()
-                             if k not in ("params", "state"))
-        return f"{type(self).__name__}({settings})"
 
 
 class SGD(Optimizer):
@@ -102,26 +58,37 @@ class SGD(Optimizer):
 
     Args:
         params: iterable of Parameters. lr: step size >= 0. momentum: mu >= 0.
-        weight_decay: wd >= 0 (L2). nesterov: needs momentum > 0.
+        weight_decay: wd >= 0 (L2). nesterov: True or False, True needs momentum > 0.
+    State per parameter: "momentum_buffer" (v), once momentum > 0 has taken a step.
     """
 
+    _hyper = ("lr", "momentum", "weight_decay", "nesterov")
+    _torch_only = {"dampening": 0} | _TORCH_DEFAULTS | {"fused": None}
+    _state_keys = ("momentum_buffer",)
+
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False):
-        self.lr = _number("SGD", "lr", lr, 0.0)
-        self.momentum = _number("SGD", "momentum", momentum, 0.0)
-        self.weight_decay = _number("SGD", "weight_decay", weight_decay, 0.0)
-        if nesterov and self.momentum == 0:
-            raise ValueError(f"SGD with nesterov=True expected momentum > 0, got {momentum!r}")
-        self.nesterov = bool(nesterov)
+                 nesterov: bool = False, **torch_options):
+        self._refuse(torch_options)
+        vars(self).update(self._validated(lr, momentum, weight_decay, nesterov))
         super().__init__(params)
+
+    def _validated(self, lr, momentum, weight_decay, nesterov) -> dict:
+        momentum = _number("SGD", "momentum", momentum, 0.0)
+        if not isinstance(nesterov, bool):  # torch's positional order differs: see the test
+            raise TypeError(f"SGD expected nesterov True or False, got {nesterov!r}")
+        if nesterov and momentum == 0:
+            raise ValueError(f"SGD with nesterov=True expected momentum > 0, got {momentum!r}")
+        return {"lr": _number("SGD", "lr", lr, 0.0), "momentum": momentum,
+                "weight_decay": _number("SGD", "weight_decay", weight_decay, 0.0),
+                "nesterov": nesterov}
 
     def _update(self, param, grad, state):
         if self.weight_decay != 0:
             grad = grad.add(param, alpha=self.weight_decay)  # a new tensor: p.grad is unchanged
         if self.momentum != 0:
-            v = state.get("velocity")
+            v = state.get("momentum_buffer")
             if v is None:
-                v = state["velocity"] = grad.clone()
+                v = state["momentum_buffer"] = grad.clone()
             else:
                 v.mul_(self.momentum).add_(grad)
             grad = grad.add(v, alpha=self.momentum) if self.nesterov else v
@@ -140,21 +107,31 @@ class RMSprop(Optimizer):
     Args:
         params: iterable of Parameters. lr: step size >= 0. alpha: decay in [0, 1]
             (torch only requires >= 0; above 1, s can turn negative). eps >= 0. weight_decay >= 0.
+    State per parameter: "step" (a count, as torch keeps it) and "square_avg" (s).
     """
 
+    _hyper = ("lr", "alpha", "eps", "weight_decay")
+    _torch_only = {"momentum": 0, "centered": False, "capturable": False} | _TORCH_DEFAULTS
+    _state_keys = ("step", "square_avg")
+
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        self.lr = _number("RMSprop", "lr", lr, 0.0)
-        self.alpha = _number("RMSprop", "alpha", alpha, 0.0, 1.0)
-        self.eps = _number("RMSprop", "eps", eps, 0.0)
-        self.weight_decay = _number("RMSprop", "weight_decay", weight_decay, 0.0)
+                 weight_decay: float = 0.0, **torch_options):
+        self._refuse(torch_options)
+        vars(self).update(self._validated(lr, alpha, eps, weight_decay))
         super().__init__(params)
+
+    def _validated(self, lr, alpha, eps, weight_decay) -> dict:
+        return {"lr": _number("RMSprop", "lr", lr, 0.0),
+                "alpha": _number("RMSprop", "alpha", alpha, 0.0, 1.0),
+                "eps": _number("RMSprop", "eps", eps, 0.0),
+                "weight_decay": _number("RMSprop", "weight_decay", weight_decay, 0.0)}
 
     def _update(self, param, grad, state):
         if self.weight_decay != 0:
             grad = grad.add(param, alpha=self.weight_decay)
-        if "square_avg" not in state:
-            state["square_avg"] = torch.zeros_like(param)
+        if not state:
+            state.update(step=0, square_avg=torch.zeros_like(param))
+        state["step"] += 1
         s = state["square_avg"]
         s.mul_(self.alpha).addcmul_(grad, grad, value=1 - self.alpha)
         param.addcdiv_(grad, s.sqrt().add_(self.eps), value=-self.lr)
@@ -173,27 +150,38 @@ class Adam(Optimizer):
     Args:
         params: iterable of Parameters. lr: step size >= 0. betas: (b1, b2), each in [0, 1).
         eps >= 0. weight_decay >= 0.
+    State per parameter: "step" (t), "exp_avg" (m), "exp_avg_sq" (v), torch's names.
     """
 
+    _hyper = ("lr", "betas", "eps", "weight_decay")
+    _torch_only = {"amsgrad": False, "capturable": False, "fused": None,
+                   "decoupled_weight_decay": False} | _TORCH_DEFAULTS
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        self.lr = _number("Adam", "lr", lr, 0.0)
+                 weight_decay: float = 0.0, **torch_options):
+        self._refuse(torch_options)
+        vars(self).update(self._validated(lr, betas, eps, weight_decay))
+        super().__init__(params)
+
+    def _validated(self, lr, betas, eps, weight_decay) -> dict:
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(f"Adam expected betas as a pair (beta1, beta2), got {betas!r}")
-        self.betas = tuple(_number("Adam", f"betas[{i}]", b, 0.0, 1.0, high_open=True)
-                           for i, b in enumerate(betas))
-        self.eps = _number("Adam", "eps", eps, 0.0)
-        self.weight_decay = _number("Adam", "weight_decay", weight_decay, 0.0)
-        super().__init__(params)
+        return {"lr": _number("Adam", "lr", lr, 0.0),
+                "betas": tuple(_number("Adam", f"betas[{i}]", b, 0.0, 1.0, high_open=True)
+                               for i, b in enumerate(betas)),
+                "eps": _number("Adam", "eps", eps, 0.0),
+                "weight_decay": _number("Adam", "weight_decay", weight_decay, 0.0)}
 
     def _update(self, param, grad, state):
         beta1, beta2 = self.betas
         if self.weight_decay != 0:
             grad = grad.add(param, alpha=self.weight_decay)
         if not state:
-            state.update(step=0, m=torch.zeros_like(param), v=torch.zeros_like(param))
+            state.update(step=0, exp_avg=torch.zeros_like(param),
+                         exp_avg_sq=torch.zeros_like(param))
         state["step"] += 1
-        t, m, v = state["step"], state["m"], state["v"]
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         m.lerp_(grad, 1 - beta1)  # m + (1 - b1)(g - m) = b1 m + (1 - b1) g, as torch computes it
         v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         step_size = self.lr / (1 - beta1**t)

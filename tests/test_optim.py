@@ -1,5 +1,10 @@
 """Tests for course_utils.optim: hand-computed steps, then agreement with torch.optim."""
 
+import copy
+import inspect
+import io
+
+import numpy as np
 import pytest
 import torch
 
@@ -218,3 +223,194 @@ def test_grad_of_the_wrong_shape_is_reported():
     with pytest.raises(ValueError, match=r"parameter 0 has shape \(2, 3\) but its grad has "
                                          r"shape \(3, 2\)"):
         SGD([p], lr=0.1).step()
+
+
+# ---------------------------------------------------------------- issue 8: checkpoints
+
+def feed(opt_pairs, grads):
+    """Give each (params, optimizer) pair the same gradients and step it once."""
+    for params, opt in opt_pairs:
+        for p, g in zip(params, grads, strict=True):
+            if isinstance(p, Parameter):
+                p.grad.copy_(g)
+            else:
+                p.grad = g.clone()
+        opt.step()
+
+
+def saved_and_loaded(state_dict):
+    """state_dict after torch.save and torch.load(weights_only=True), as a checkpoint does."""
+    buffer = io.BytesIO()
+    torch.save(state_dict, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+def same_values(a, b):
+    """Equal nested dicts/lists whose tensors are bit-identical."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_values(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CONFIGS)
+def test_state_dict_has_torch_optims_structure_and_values(name, kwargs):
+    ours = make_params()
+    theirs = [torch.nn.Parameter(p.data.clone()) for p in ours]
+    opt, ref = OURS[name](ours, **kwargs), TORCH[name](theirs, **kwargs)
+    assert same_values(opt.state_dict(), ref.state_dict())  # before any step: empty state
+    for grads in gradient_sequence(3, ours):
+        feed([(ours, opt), (theirs, ref)], grads)
+    assert same_values(opt.state_dict(), ref.state_dict())
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CONFIGS)
+def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one_and_to_torch(name, kwargs):
+    grads = gradient_sequence(60, make_params())
+    straight = make_params()
+    opt = OURS[name](straight, **kwargs)
+    theirs = [torch.nn.Parameter(p.data.clone()) for p in make_params()]
+    ref = TORCH[name](theirs, **kwargs)
+    first = make_params()
+    opt_first = OURS[name](first, **kwargs)
+    for g in grads[:25]:
+        feed([(straight, opt), (theirs, ref), (first, opt_first)], g)
+    checkpoint = saved_and_loaded(opt_first.state_dict())
+    resumed = [Parameter(p.data.clone()) for p in first]  # a fresh run: new objects
+    opt_resumed = OURS[name](resumed, lr=123.0)  # hyper-parameters come from the checkpoint
+    opt_resumed.load_state_dict(checkpoint)
+    for g in grads[25:]:
+        feed([(straight, opt), (theirs, ref), (resumed, opt_resumed)], g)
+    for p, q, r in zip(straight, resumed, theirs, strict=True):
+        assert torch.equal(p.data, q.data) and torch.equal(p.data, r.detach())
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CONFIGS)
+def test_state_dicts_move_both_ways_between_ours_and_torch_optim(name, kwargs):
+    grads = gradient_sequence(20, make_params())
+    ours, theirs = make_params(), [torch.nn.Parameter(p.data.clone()) for p in make_params()]
+    opt, ref = OURS[name](ours, **kwargs), TORCH[name](theirs, **kwargs)
+    for g in grads[:10]:
+        feed([(ours, opt), (theirs, ref)], g)
+    ref.load_state_dict(saved_and_loaded(opt.state_dict()))  # ours -> torch
+    opt.load_state_dict(saved_and_loaded(ref.state_dict()))  # torch -> ours
+    for g in grads[10:]:
+        feed([(ours, opt), (theirs, ref)], g)
+    assert all(torch.equal(p.data, q.detach()) for p, q in zip(ours, theirs, strict=True))
+
+
+def test_load_state_dict_copies_and_casts_the_buffers():
+    params = make_params()
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    feed([(params, opt)], gradient_sequence(1, params)[0])
+    state_dict = opt.state_dict()
+    other = SGD([Parameter(p.data.float()) for p in params], lr=0.1, momentum=0.9)
+    other.load_state_dict(state_dict)
+    buffer = other.state_dict()["state"][0]["momentum_buffer"]
+    assert buffer.dtype == torch.float32  # the parameter's dtype, as torch
+    state_dict["state"][0]["momentum_buffer"] += 1  # the checkpoint is not shared
+    assert not torch.equal(buffer, state_dict["state"][0]["momentum_buffer"].float())
+
+
+def _stepped(name="Adam", **kwargs):
+    params = make_params()
+    opt = OURS[name](params, **kwargs)
+    feed([(params, opt)], gradient_sequence(1, params)[0])
+    return opt
+
+
+@pytest.mark.parametrize(("change", "error", "message"), [
+    (lambda sd: sd["param_groups"][0].update(amsgrad=True), ValueError,
+     r"amsgrad=True: 'amsgrad' is a torch.optim.Adam option that is not part of the course's "
+     r"Adam"),
+    (lambda sd: sd["param_groups"][0].update(maximize=True), ValueError, r"'maximize' is a "
+     r"torch.optim.Adam option"),
+    (lambda sd: sd["param_groups"][0]["params"].pop(), ValueError,
+     r"has 1 parameters, this Adam has 2"),
+    (lambda sd: sd["param_groups"].append({}), ValueError, r"expected one parameter group, got 2"),
+    (lambda sd: sd["param_groups"][0].pop("lr"), ValueError, r"missing 'lr'"),
+    (lambda sd: sd["param_groups"][0].update(lr=-1.0), ValueError, r"Adam expected lr >= 0"),
+    (lambda sd: sd["param_groups"][0].update(momentum=0.9), ValueError,
+     r"unexpected setting 'momentum'"),
+    (lambda sd: sd["state"][0].update(exp_avg=torch.zeros(4, 3, dtype=torch.float64)),
+     ValueError, r"state of parameter 0: 'exp_avg' expected shape \(3, 4\), got \(4, 3\)"),
+    (lambda sd: sd["state"][1].pop("exp_avg_sq"), ValueError,
+     r"state of parameter 1: expected keys \['exp_avg', 'exp_avg_sq', 'step'\]"),
+    (lambda sd: sd.pop("state"), ValueError, r"expected a dict with 'state' and 'param_groups'"),
+])
+def test_load_state_dict_is_strict_says_why_and_changes_nothing_on_error(change, error, message):
+    opt = _stepped(lr=0.01)
+    before = copy.deepcopy(opt.state_dict())
+    bad = copy.deepcopy(opt.state_dict())
+    change(bad)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(bad)
+    assert same_values(opt.state_dict(), before)
+
+
+def test_load_state_dict_refuses_a_non_dict():
+    with pytest.raises(TypeError, match=r"Adam.load_state_dict expected the dict of "
+                                        r"optimizer.state_dict\(\), got list"):
+        _stepped().load_state_dict([])
+
+
+def _torch_only_options():
+    """(name, option, torch's default) for every torch.optim argument ours does not take."""
+    for name in OURS:
+        ours = inspect.signature(OURS[name]).parameters
+        for option, param in inspect.signature(TORCH[name]).parameters.items():
+            if option not in ours:
+                yield name, option, param.default
+
+
+@pytest.mark.parametrize(("name", "option", "default"), list(_torch_only_options()))
+def test_torch_options_the_course_lacks_are_refused_by_name(name, option, default):
+    value = not default if isinstance(default, bool) else 0.5
+    with pytest.raises(TypeError, match=rf"{name} got {option}=.*: '{option}' is a "
+                                        rf"torch.optim.{name} option that is not part of the "
+                                        rf"course's {name}"):
+        OURS[name](make_params(), lr=0.1, **{option: value})
+
+
+def test_the_refused_options_include_the_ones_students_meet():
+    refused = {(name, option) for name, option, _ in _torch_only_options()}
+    assert {("Adam", "amsgrad"), ("SGD", "dampening"), ("Adam", "maximize"),
+            ("SGD", "foreach"), ("RMSprop", "centered")} <= refused
+
+
+def test_an_unknown_keyword_is_a_plain_type_error():
+    with pytest.raises(TypeError, match=r"SGD got an unexpected keyword argument 'momentun'"):
+        SGD(make_params(), lr=0.1, momentun=0.9)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("SGD", {"lr": np.float64(0.1), "momentum": np.float32(0.5), "weight_decay": np.int64(0)}),
+    ("RMSprop", {"lr": np.float32(0.01), "alpha": np.float64(0.9)}),
+    ("Adam", {"lr": np.float64(1e-3), "betas": (np.float64(0.9), np.float32(0.999))}),
+])
+def test_numpy_numbers_are_valid_hyper_parameters(name, kwargs):
+    opt = OURS[name](make_params(), **kwargs)
+    opt.step()
+    assert all(type(v) is float for k, v in opt.state_dict()["param_groups"][0].items()
+               if k in kwargs and k != "betas")
+
+
+def test_nesterov_must_be_a_bool():
+    # torch's positional order has dampening before weight_decay: SGD(p, 0.1, 0.9, 0, 1e-4)
+    # would read 1e-4 as nesterov
+    with pytest.raises(TypeError, match=r"SGD expected nesterov True or False, got 0.0001"):
+        SGD(make_params(), 0.1, 0.9, 0, 1e-4)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+def test_a_grad_of_another_dtype_names_both(name):
+    # Adam raised torch's raw addcmul error; SGD silently rounded the float64 grad
+    p = Parameter(torch.zeros(2, 3))
+    p.grad = torch.ones(2, 3, dtype=torch.float64)
+    with pytest.raises(TypeError, match=rf"{name}: parameter 0 is torch.float32 but its grad is "
+                                        r"torch.float64"):
+        OURS[name]([p], lr=0.1).step()
