@@ -77,8 +77,10 @@ class Module:
        ``model(X)``. This is torch's own idiom for evaluation (there it skips
        building the graph), so the habit carries over to torch.nn unchanged.
     2. A loss tags the gradient it returns with the output it was computed
-       from; backward raises RuntimeError if that is not the module's last
-       recorded output (so the forgotten ``no_grad`` fails instead of lying).
+       from; if this module made that output but has run forward since,
+       backward raises RuntimeError (the forgotten ``no_grad`` fails instead
+       of lying). Gradients you build yourself (torch.ones_like(out)) carry
+       no tag and are taken as they are.
 
     Why not make eval mode record nothing: gradient checks and saliency maps
     run forward and backward in eval mode, and torch records in eval mode too.
@@ -102,6 +104,8 @@ class Module:
                 return self.forward(*args, **kwargs)
         out = self.forward(*args, **kwargs)
         self._output = out
+        if isinstance(out, torch.Tensor):
+            out._made_by = self  # outermost module last: Sequential overwrites its last layer
         return out
 
     def __setattr__(self, name: str, value) -> None:
@@ -146,8 +150,8 @@ class Module:
             raise TypeError(f"{name}.backward expected grad_output of the output's dtype {dtype}, "
                             f"got {grad_output.dtype}: convert it with .to({dtype}), or compute "
                             "the loss in the model's dtype")
-        source = getattr(grad_output, "_grad_of", None)  # set by the losses' backward
-        if source is not None and self._output is not None and source is not self._output:
+        source = getattr(grad_output, "_grad_of", None)  # the loss's input (see the losses)
+        if getattr(source, "_made_by", None) is self and source is not self._output:
             raise RuntimeError(
                 f"{name}.backward got the gradient of an earlier output: the module ran forward "
                 "again since (e.g. validation logits computed between model(X) and "

@@ -331,3 +331,21 @@ def test_backward_after_only_no_grad_forwards_explains_why_nothing_was_kept():
     with pytest.raises(RuntimeError, match=r"before Linear.forward.*torch.no_grad\(\) "
                                            r"keeps nothing"):
         model.backward(torch.ones(1, 2))
+
+
+def test_a_wrapper_that_changes_the_output_may_pass_the_gradient_to_its_layer():
+    # the loss's gradient belongs to the wrapper's output, not to the inner layer's: no alarm
+    class Scaled(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = Linear(4, 3)
+
+        def forward(self, X):
+            return self.fc(X).clone()  # a new tensor object, same values
+
+        def backward(self, grad_output):
+            return self.fc.backward(grad_output)
+
+    model, loss_fn = Scaled(), CrossEntropyLoss()
+    loss_fn(model(torch.randn(5, 4)), torch.tensor([0, 1, 2, 0, 1]))
+    assert model.backward(loss_fn.backward()).shape == (5, 4)

@@ -1,10 +1,12 @@
 """Tests for course_utils.training: mini-batches, accuracy, and the fit loop."""
 
+import numpy as np
 import pytest
 import torch
 
-from course_utils.layers import Dropout, Linear, ReLU, Sequential
-from course_utils.losses import CrossEntropyLoss, MSELoss
+from course_utils import training
+from course_utils.layers import Dropout, Linear, Module, ReLU, Sequential
+from course_utils.losses import CrossEntropyLoss, MSELoss, NLLLoss
 from course_utils.optim import SGD
 from course_utils.training import accuracy, fit, iterate_minibatches
 
@@ -69,7 +71,7 @@ def test_minibatches_reject_bad_input():
         next(iterate_minibatches(X, y[:9], 4))
     with pytest.raises(ValueError, match="batch_size expected a positive int, got 0"):
         next(iterate_minibatches(X, y, 0))
-    with pytest.raises(TypeError, match="expected y as a tensor with a batch dimension, got list"):
+    with pytest.raises(TypeError, match=r"expected a torch.Tensor as y, got list"):
         next(iterate_minibatches(X, [0] * 10, 4))
 
 
@@ -204,3 +206,104 @@ def test_fit_rejects_bad_arguments():
         fit(model, CrossEntropyLoss(), opt, X, y, 0, 16)
     with pytest.raises(ValueError, match=r"Linear expected input of shape \(N, 2\), got \(16, 3\)"):
         fit(model, CrossEntropyLoss(), opt, torch.zeros(80, 3), y, 1, 16)
+
+
+# ---------------------------------------------------------------- issue 8: fit as fast as torch
+
+def test_fit_skips_dX_of_the_first_layer():
+    # dX of the first layer is the gradient with respect to the data: nobody uses it, and it
+    # costs a matmul as large as the first layer's forward (autograd skips it too)
+    X, y = blobs()
+    model = small_mlp()
+    calls = []
+    first_backward = model[0].backward
+
+    def spy(grad_output, input_grad=True):
+        calls.append(input_grad)
+        return first_backward(grad_output, input_grad=input_grad)
+
+    model[0].backward = spy
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=2,
+        batch_size=32)
+    assert calls == [False] * 6
+
+
+def test_fit_trains_a_model_whose_backward_has_no_input_grad_argument():
+    class Wrapped(Module):
+        def __init__(self):
+            super().__init__()
+            self.net = small_mlp()
+
+        def forward(self, X):
+            return self.net(X)
+
+        def backward(self, grad_output):
+            return self.net.backward(grad_output)
+
+    X, y = blobs()
+    model = Wrapped()
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 3, 16)
+    assert history["loss"][-1] < history["loss"][0]
+
+
+def test_fit_validates_the_labels_once_per_epoch_not_once_per_batch(monkeypatch):
+    calls = []
+    monkeypatch.setattr(training, "_check_scores", lambda *a: calls.append(1))
+    X, y = blobs()  # 80 rows, batch 8: 10 batches per epoch
+    model = small_mlp()
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=3,
+        batch_size=8, val=(X, y))
+    assert len(calls) == 3 + 3  # the first batch of each epoch, and each validation
+
+
+class NanColumn(Module):
+    """Scores (N, 3) with nan in column 2 from call `calls` on: NLLLoss never reads it."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.fc, self.calls, self.count = Linear(2, 3), calls, 0
+
+    def forward(self, X):
+        self.count += 1
+        out = self.fc(X)
+        return out.index_fill(1, torch.tensor([2]), float("nan")) if self.count >= self.calls \
+            else out
+
+    def backward(self, grad_output, input_grad=True):
+        return self.fc.backward(grad_output, input_grad=input_grad)
+
+
+def test_fit_still_catches_nan_scores_on_any_batch():
+    # the loss stays finite (no label is 2), so only the accuracy check can see the nan
+    X, y = blobs()
+    model = NanColumn(calls=3)
+    with pytest.raises(ValueError, match="accuracy got nan scores"):
+        fit(model, NLLLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=1, batch_size=16)
+
+
+def test_fit_accuracy_is_the_exact_fraction_of_correct_rows():
+    X, y = blobs()
+    model = small_mlp()
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.0), X, y, 1, 16)
+    assert history["acc"] == [(model(X).argmax(1) == y).sum().item() / 80]
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_fit_says_how_to_convert_numpy_arrays(where):
+    X, y = blobs()
+    model = small_mlp()
+    args = (X.numpy(), y) if where == "X" else (X, y.numpy())
+    with pytest.raises(TypeError, match=rf"fit expected a torch.Tensor as {where}, got "
+                                        r"numpy.ndarray \(use torch.as_tensor\)"):
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), *args, 1, 16)
+    with pytest.raises(TypeError, match=r"accuracy expected a torch.Tensor as y, got "
+                                        r"numpy.ndarray"):
+        accuracy(torch.zeros(3, 2), np.zeros(3, dtype=np.int64))
+
+
+def test_fit_accepts_numpy_integers_for_epochs_and_batch_size():
+    X, y = blobs()
+    model = small_mlp()
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y,
+                  np.int64(2), np.int32(16))
+    assert len(history["loss"]) == 2
