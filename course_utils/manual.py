@@ -8,11 +8,14 @@ with respect to its inputs as ``.g`` attributes, each the shape of its tensor.
 
 import torch
 
+from course_utils._checks import check_tensor
+
 
 def _check_matrix(name: str, t: torch.Tensor, where: str, shape: str) -> None:
-    if not isinstance(t, torch.Tensor) or t.dim() != 2:
-        got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-        raise ValueError(f"{where} expected {name} to be a 2-D tensor {shape}, got {got}")
+    check_tensor(t, where, name)
+    if t.dim() != 2:
+        raise ValueError(f"{where} expected {name} to be a 2-D tensor {shape}, "
+                         f"got {tuple(t.shape)}")
 
 
 def _check_lin_shapes(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, where: str) -> None:
@@ -24,9 +27,9 @@ def _check_lin_shapes(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, where: 
             f"{where} expected x of shape (N, {d_in}) to match w {tuple(w.shape)}, "
             f"got {tuple(x.shape)}"
         )
-    if not isinstance(b, torch.Tensor) or b.shape != (d_out,):
-        got = tuple(b.shape) if isinstance(b, torch.Tensor) else type(b).__name__
-        raise ValueError(f"{where} expected b of shape ({d_out},), got {got}")
+    check_tensor(b, where, "b")
+    if b.shape != (d_out,):
+        raise ValueError(f"{where} expected b of shape ({d_out},), got {tuple(b.shape)}")
 
 
 def _upstream(out: torch.Tensor, where: str) -> torch.Tensor:

@@ -5,6 +5,8 @@ import random
 import numpy as np
 import torch
 
+from course_utils._checks import is_integer
+
 
 def seed_everything(seed: int = 0, num_threads: int = 1) -> None:
     """Seed every random generator the course uses and fix how results are printed.
@@ -18,10 +20,11 @@ def seed_everything(seed: int = 0, num_threads: int = 1) -> None:
         seed: a non-negative integer.
         num_threads: CPU threads torch may use for one operation (>= 1).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not is_integer(seed) or seed < 0:  # Python or numpy integers
         raise ValueError(f"seed_everything expected a non-negative int seed, got {seed!r}")
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+    if not is_integer(num_threads) or num_threads < 1:
         raise ValueError(f"seed_everything expected num_threads >= 1, got {num_threads!r}")
+    seed, num_threads = int(seed), int(num_threads)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - seeds the global generator students may call
     torch.manual_seed(seed)

@@ -1,5 +1,6 @@
 """Tests for course_utils.manual: hand case, finite differences and autograd for every gradient."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -201,8 +202,15 @@ def test_lin_names_the_mismatch():
         lin(torch.zeros(4), torch.zeros(4, 5), torch.zeros(5))
     with pytest.raises(ValueError, match=r"expected w to be a 2-D tensor \(D_in, D_out\)"):
         lin(torch.zeros(2, 4), torch.zeros(4), torch.zeros(5))
-    with pytest.raises(ValueError, match=r"lin expected b of shape \(5,\), got float"):
+    with pytest.raises(TypeError, match=r"lin expected a torch.Tensor as b, got float "
+                                        r"\(use torch.tensor\)"):
         lin(torch.zeros(2, 4), torch.zeros(4, 5), 0.0)
+
+
+def test_lin_says_how_to_convert_a_numpy_array():
+    with pytest.raises(TypeError, match=r"lin expected a torch.Tensor as x, got numpy.ndarray "
+                                        r"\(use torch.as_tensor\)"):
+        lin(np.zeros((2, 4)), torch.zeros(4, 5), torch.zeros(5))
 
 
 def test_backward_without_upstream_gradient_is_an_error():

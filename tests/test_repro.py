@@ -48,3 +48,12 @@ def test_rejects_bad_seed(seed):
 def test_rejects_bad_thread_count():
     with pytest.raises(ValueError, match="num_threads >= 1, got 0"):
         seed_everything(0, num_threads=0)
+
+
+def test_numpy_integers_are_valid_seeds():
+    import numpy as np
+
+    seed_everything(np.int64(3), num_threads=np.int32(1))
+    first = torch.rand(2)
+    seed_everything(3)
+    assert torch.equal(torch.rand(2), first)
