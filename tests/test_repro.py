@@ -51,8 +51,6 @@ def test_rejects_bad_thread_count():
 
 
 def test_numpy_integers_are_valid_seeds():
-    import numpy as np
-
     seed_everything(np.int64(3), num_threads=np.int32(1))
     first = torch.rand(2)
     seed_everything(3)
