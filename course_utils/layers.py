@@ -16,9 +16,10 @@ from course_utils._checks import is_real, positive_int
 from course_utils._module_state import submodules
 from course_utils.activations import LogSoftmax, ReLU, ReQU, Sigmoid, Tanh
 from course_utils.module import Module, Parameter
+from course_utils.normalization import BatchNorm1d
 
 __all__ = [
-    "Dropout", "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "ReQU",
+    "BatchNorm1d", "Dropout", "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "ReQU",
     "Sequential", "Sigmoid", "Tanh",
 ]
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 import torch
 
 from course_utils._checks import check_tensor, type_name
-from course_utils._module_state import state_dict_problems, unchanged
+from course_utils._module_state import state_dict_problems, submodules, unchanged
 
 
 class Parameter:
@@ -92,6 +92,7 @@ class Module:
 
     training = True  # the default even if a subclass forgets super().__init__()
     _output = None  # the last recorded output (see the tag check in _check_grad_output)
+    _buffer_names = ()  # attributes registered with register_buffer, in order
 
     def __init__(self):
         self.training = True
@@ -183,6 +184,28 @@ class Module:
             elif isinstance(value, Module):
                 yield from value._all_parameters(prefix + name + ".")
 
+    def register_buffer(self, name: str, tensor: torch.Tensor) -> None:
+        """Keep ``tensor`` as attribute ``name``, in state_dict() and moved by to(), as torch.
+
+        For state that is not trained (BatchNorm's running statistics): no gradient,
+        not in parameters(), so the optimizer never touches it.
+        """
+        check_tensor(tensor, f"{type(self).__name__}.register_buffer", name)
+        self._buffer_names = (*self._buffer_names, name)
+        setattr(self, name, tensor)
+
+    def named_buffers(self, prefix: str = ""):
+        """Yield (name, tensor) for the buffers of this module and its submodules."""
+        yield from ((n, t) for n, t in self._state(prefix) if not isinstance(t, Parameter))
+
+    def _state(self, prefix: str):
+        """(name, Parameter or buffer tensor), in attribute order, shared ones repeated."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter) or name in self._buffer_names:
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value._state(prefix + name + ".")
+
     def parameters(self) -> list:
         """All Parameters (list), in named_parameters order; give it to an optimizer."""
         return [p for _, p in self.named_parameters()]
@@ -207,7 +230,7 @@ class Module:
         return self.train(False)
 
     def to(self, device=None, dtype=None):
-        """Move every parameter and gradient to device and/or floating dtype; returns self.
+        """Move every parameter, gradient and buffer to device and/or floating dtype; returns self.
 
         Like torch, ``model.to(torch.float64)`` is accepted as a dtype.
         """
@@ -218,35 +241,40 @@ class Module:
         for p in self.parameters():
             p.data = p.data.to(device=device, dtype=dtype)
             p.grad = p.grad.to(device=device, dtype=dtype)
+        for m in submodules(self):
+            for name in m._buffer_names:  # integer buffers (a counter) keep their dtype
+                t = getattr(m, name)
+                t_dtype = dtype if t.is_floating_point() else None
+                setattr(m, name, t.to(device=device, dtype=t_dtype))
         return self
 
     def state_dict(self) -> dict:
-        """Dict name -> parameter tensor, loadable by the same torch.nn model.
+        """Dict name -> parameter or buffer tensor, loadable by the same torch.nn model.
 
-        As in torch, the tensors SHARE memory with the parameters: training
+        As in torch, the tensors SHARE memory with the parameters and buffers: training
         changes them too. For a snapshot use {k: v.clone() for k, v in sd.items()}.
         """
-        return {name: p.data for name, p in self.named_parameters(remove_duplicate=False)}
+        return {name: t.data if isinstance(t, Parameter) else t for name, t in self._state("")}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Copy values into the parameters (strict: same names, same shapes, finite).
+        """Copy values into the parameters and buffers (strict: same names, shapes, finite).
 
-        Values are copied (and cast to the parameter's dtype), not shared.
+        Values are copied (and cast to the parameter's or buffer's dtype), not shared.
         Raises RuntimeError listing every missing, unexpected or mis-shaped key
         (TypeError if state_dict is not a dict).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"{type(self).__name__}.load_state_dict expected a dict name -> "
                             f"tensor, got {type(state_dict).__name__}")
-        params = dict(self.named_parameters(remove_duplicate=False))
-        problems = state_dict_problems(params, state_dict)
+        targets = self.state_dict()  # the parameters' data and the buffers, by name
+        problems = state_dict_problems(targets, state_dict)
         if problems:
             raise RuntimeError(
                 f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
             )
         with torch.no_grad():  # a torch state dict may hold tensors that require grad
-            for name, p in params.items():
-                p.data.copy_(state_dict[name])
+            for name, tensor in targets.items():
+                tensor.copy_(state_dict[name])
 
     def extra_repr(self) -> str:
         """The text shown between the parentheses of repr (e.g. the sizes)."""
