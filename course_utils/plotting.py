@@ -67,6 +67,7 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     blue negative). Entries that are EXACTLY 0 get a colour the scale lacks (white
     on viridis, grey on RdBu_r; the colorbar says which), so a structural zero, e.g.
     the block structure of a batch or a dead unit, never looks like a small entry.
+    Up to 40 rows and columns, thin borders separate the cells.
 
     Args:
         J: (out.numel(), x.numel()) tensor of finite values, e.g. from jacobian_backprop.
@@ -84,6 +85,13 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     image = ax.imshow(np.ma.masked_equal(values, 0.0), cmap=cmap.with_extremes(bad=zero_color),
                       vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.figure.colorbar(image, ax=ax).set_label(f"{zero_name}: exactly 0")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))  # entries have integer indices
+    if max(values.shape) <= 40:  # cell borders, so that runs of zeros can be counted
+        ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="0.85", linewidth=0.5)
+        ax.tick_params(which="minor", length=0)
     ax.set_xlabel("input entry j")
     ax.set_ylabel("output entry i")
     ax.set_title(title if title is not None else f"Jacobian {values.shape[0]}×{values.shape[1]}")
@@ -106,7 +114,7 @@ def plot_error_vs_step(steps: torch.Tensor, curves: Mapping, ax=None, guides=Non
         guides: dict curve label -> (h, text): a dotted vertical line at h, in that curve's
             colour, with text at the bottom (e.g. the theoretical best step).
         mark: (curve label, h, text): a star on that curve at the grid step nearest h,
-            with text beside it (e.g. the step to use).
+            with text as its legend entry (e.g. the step to use).
     Returns:
         the Axes: ax.lines holds the curves in order, then the guides, then the mark.
     """
@@ -132,7 +140,6 @@ def plot_error_vs_step(steps: torch.Tensor, curves: Mapping, ax=None, guides=Non
         y = lines[label].get_ydata()[i]
         ax.plot([h[i]], [y], marker="*", markersize=14, color="black", linestyle="none",
                 label=text)
-        ax.annotate(text, (h[i], y), xytext=(0, 18), textcoords="offset points", ha="center")
     ax.set_xlabel("step h")
     ax.set_ylabel("error")
     ax.legend(loc="lower left")

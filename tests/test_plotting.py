@@ -54,6 +54,7 @@ def test_plot_jacobian_without_negative_entries_is_sequential_from_zero(ax):
     assert image.get_cmap().name == "viridis"
     assert image.get_clim() == (0.0, 4.0)  # the whole scale for [0, max J], none wasted
     assert ax.figure.axes[1].get_ylabel() == "white: exactly 0"
+    np.testing.assert_array_equal(ax.get_xticks(minor=True), np.arange(5) - 0.5)  # cell borders
 
 
 @pytest.mark.parametrize("J", [torch.diag(torch.tensor([0.0, 1e-9, 2.0])),
