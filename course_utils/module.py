@@ -28,7 +28,13 @@ from collections.abc import Mapping
 import torch
 
 from course_utils._checks import check_tensor, type_name
-from course_utils._module_state import state_dict_problems, submodules, unchanged
+from course_utils._module_state import (
+    check_grad_output,
+    module_repr,
+    state_dict_problems,
+    submodules,
+    unchanged,
+)
 
 
 class Parameter:
@@ -142,23 +148,7 @@ class Module:
 
     def _check_grad_output(self, grad_output, shape: torch.Size, dtype=None) -> None:
         """grad_output: a tensor of out's shape (and dtype), from the last recorded forward."""
-        name = type(self).__name__
-        check_tensor(grad_output, f"{name}.backward", "grad_output")
-        if grad_output.shape != shape:
-            raise ValueError(f"{name}.backward expected grad_output of the output's shape "
-                             f"{tuple(shape)}, got {tuple(grad_output.shape)}")
-        if dtype is not None and grad_output.dtype != dtype:
-            raise TypeError(f"{name}.backward expected grad_output of the output's dtype {dtype}, "
-                            f"got {grad_output.dtype}: convert it with .to({dtype}), or compute "
-                            "the loss in the model's dtype")
-        source = getattr(grad_output, "_grad_of", None)  # the loss's input (see the losses)
-        if getattr(source, "_made_by", None) is self and source is not self._output:
-            raise RuntimeError(
-                f"{name}.backward got the gradient of an earlier output: the module ran forward "
-                "again since (e.g. validation logits computed between model(X) and "
-                "model.backward(...)) and now holds that forward's values. Run forwards you do "
-                "not backpropagate through under `with torch.no_grad():`, or after backward"
-            )
+        check_grad_output(self, grad_output, shape, dtype)
 
     def children(self):
         """The direct submodules, in the order they were assigned."""
@@ -281,8 +271,4 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        named = [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
-        if not named:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"  ({k}): " + repr(v).replace("\n", "\n  ") for k, v in named]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+        return module_repr(self)
