@@ -61,16 +61,33 @@ def _factor_diagnosis(s: float, factors: dict, scalar: bool) -> str | None:
     return f"is {s:.4g} times the expected value: a constant factor is off"
 
 
-def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None = None) -> str:
+# torch.testing.assert_close's default (rtol, atol) per dtype; integers must be equal.
+_DEFAULT_TOLERANCES = {torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5),
+                       torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7),
+                       torch.complex64: (1.3e-6, 1e-5), torch.complex128: (1e-7, 1e-7)}
+
+
+def _tolerances(dtype: torch.dtype, rtol, atol) -> tuple[float, float]:
+    if rtol is not None and atol is not None:
+        return rtol, atol
+    return _DEFAULT_TOLERANCES.get(dtype, (0.0, 0.0))
+
+
+def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None = None,
+             rtol: float | None = None, atol: float | None = None) -> str:
     """One sentence naming the likely mistake when ``actual`` differs from ``expected``.
 
     Tried in order: transposed, all zeros, a constant multiple (sign, the named
     ``factors`` such as {"N": 8}, 2, 1/2), otherwise the relative error.
     Args:
         actual, expected: tensors of the same shape (float or int).
+        rtol, atol: the tolerances of the comparison (None: assert_close's defaults),
+            used to count the entries that are off.
     """
+    rtol, atol = _tolerances(expected.dtype, rtol, atol)
     a, e = actual.detach().to(torch.float64), expected.detach().to(torch.float64)
-    if a.dim() == 2 and a.shape == e.mT.shape and torch.allclose(a.mT, e, rtol=1e-5, atol=1e-8):
+    if a.dim() == e.dim() == 2 and a.shape == e.shape[::-1] and torch.allclose(a.mT, e, rtol=1e-5,
+                                                                                  atol=1e-8):
         square = " (the shapes fit because the matrix is square)" if a.shape == e.shape else ""
         return f"is transposed: its transpose matches{square}"
     if not a.any() and e.any():
@@ -82,7 +99,7 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
         diagnosis = _factor_diagnosis(s, factors or {}, scalar=a.numel() == 1)
         if diagnosis:
             return diagnosis
-    wrong = ~torch.isclose(a, e, rtol=1e-5, atol=1e-8)
+    wrong = ~torch.isclose(a, e, rtol=rtol, atol=atol)
     worst = tuple(int(i) for i in torch.unravel_index((a - e).abs().argmax(), a.shape))
     return (f"differs from the expected value: relative error {relative_error(a, e):.2e}, "
             f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
@@ -103,11 +120,15 @@ def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=No
         hint: one more sentence appended to the diagnosis.
     """
     tail = f" {hint}" if hint else ""
+    if actual is None:
+        raise AssertionError(f"{name} is None: did a function forget its `return`, or a "
+                             "variable stay unset?" + tail)
     if not isinstance(actual, torch.Tensor):
         raise AssertionError(f"{name} should be a torch.Tensor, got {type(actual).__name__}"
-                             " (build it with torch operations, or torch.as_tensor)" + tail)
+                             " (build it with torch operations, or torch.as_tensor)." + tail)
     if actual.shape != expected.shape:
-        transposed = actual.dim() == 2 and actual.shape == expected.mT.shape
+        transposed = (actual.dim() == expected.dim() == 2
+                      and actual.shape == expected.shape[::-1])
         extra = " (transposed?)" if transposed else ""
         raise AssertionError(f"{name} should have shape {tuple(expected.shape)}, "
                              f"got {tuple(actual.shape)}{extra}.{tail}")
@@ -117,6 +138,6 @@ def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=No
     try:
         torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
     except AssertionError as error:
-        diagnosis = diagnose(actual, expected, factors)
+        diagnosis = diagnose(actual, expected, factors, rtol, atol)
         stop = "" if diagnosis.endswith("?") else "."
         raise AssertionError(f"{name} {diagnosis}{stop}{tail}\n\n{error}") from None

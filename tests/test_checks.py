@@ -63,3 +63,25 @@ def test_nan_is_reported():
 def test_two_scalars_get_no_made_up_factor():
     assert "times" not in diagnose(torch.tensor(1.0), torch.tensor(2.5))
     assert "wrong sign" in diagnose(torch.tensor(-2.5), torch.tensor(2.5))
+
+
+def test_the_count_of_entries_off_uses_the_comparison_tolerances():
+    nudged = E + 2e-7 * (1 + E.abs())  # off by more than float64's 1e-7, far less than 1e-5
+    with pytest.raises(AssertionError, match="12 of 12 entries off") as info:
+        check_close("E", nudged, E)
+    assert "Mismatched elements: 12 / 12" in str(info.value)
+
+
+@pytest.mark.parametrize(("actual", "expected", "phrase"), [
+    (torch.zeros(1, 4), torch.zeros(4), r"should have shape \(4,\), got \(1, 4\)\.$"),
+    (torch.zeros(1, 1), torch.tensor(0.0), r"should have shape \(\), got \(1, 1\)\.$"),
+    (torch.zeros(3), torch.zeros(3, 1), r"should have shape \(3, 1\), got \(3,\)\.$"),
+])
+def test_shapes_of_different_dimensions_are_reported_not_crashed_on(actual, expected, phrase):
+    with pytest.raises(AssertionError, match=phrase):
+        check_close("db", actual, expected)
+
+
+def test_none_suggests_a_forgotten_return():
+    with pytest.raises(AssertionError, match="dists is None: did a function forget its `return`"):
+        check_close("dists", None, E)
