@@ -65,8 +65,9 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     is negative (ReQU, ReLU) it is sequential, viridis from 0 to max J; otherwise
     it is diverging and centred at 0, RdBu_r from -max|J| to +max|J| (red positive,
     blue negative). Entries that are EXACTLY 0 get a colour the scale lacks (white
-    on viridis, grey on RdBu_r; the colorbar says which), so a structural zero, e.g.
-    the block structure of a batch or a dead unit, never looks like a small entry.
+    on viridis, grey on RdBu_r; the colorbar's label names it when J has any), so a
+    structural zero, e.g. the block structure of a batch or a dead unit, never looks
+    like a small entry.
     Up to 40 rows and columns, thin borders separate the cells.
 
     Args:
@@ -84,7 +85,9 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     zero_color, zero_name = ZERO_COLORS[kind]
     image = ax.imshow(np.ma.masked_equal(values, 0.0), cmap=cmap.with_extremes(bad=zero_color),
                       vmin=vmin, vmax=vmax, interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax).set_label(f"{zero_name}: exactly 0")
+    colorbar = ax.figure.colorbar(image, ax=ax)
+    if (values == 0).any():  # name the zeros' colour only when some entry is drawn in it
+        colorbar.set_label(f"{zero_name}: exactly 0")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True))  # entries have integer indices
     if max(values.shape) <= 40:  # cell borders, so that runs of zeros can be counted

@@ -70,6 +70,12 @@ def test_plot_jacobian_draws_exact_zeros_in_a_colour_the_scale_lacks(ax, J):
     assert np.abs(scale - zero).sum(axis=1).min() > 0.1  # none of them is the zeros' colour
 
 
+def test_plot_jacobian_names_the_zeros_colour_only_when_some_entry_is_exactly_zero(ax):
+    plot_jacobian(torch.tensor([[1.0, -3.0], [0.5, 1e-9]]), ax=ax)  # no exact zero
+    assert ax.figure.axes[1].get_ylabel() == ""
+    assert not np.ma.getmaskarray(ax.images[0].get_array()).any()
+
+
 def test_plot_jacobian_of_zeros_and_default_title(ax):
     plot_jacobian(torch.zeros(2, 4, dtype=torch.float64), ax=ax)
     assert ax.images[0].get_clim() == (0.0, 1.0)
