@@ -8,9 +8,15 @@ Every check cell in the notebooks uses these two helpers:
   tolerances, same report: worst index, both values, dtype) preceded by a
   diagnosis of the usual mistakes: a flipped sign, a missing or extra constant
   factor (1/N, 2, ...), a transposed result, a wrong shape or dtype.
+
+``count_torch_calls()`` records the torch calls a student's function makes, so
+a check can test the rule an exercise states ("no Python loop", "one einsum").
 """
 
+from contextlib import contextmanager
+
 import torch
+from torch.overrides import TorchFunctionMode
 
 from course_utils.gradcheck import relative_error
 
@@ -141,3 +147,45 @@ def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=No
         diagnosis = diagnose(actual, expected, factors, rtol, atol)
         stop = "" if diagnosis.endswith("?") else "."
         raise AssertionError(f"{name} {diagnosis}{stop}{tail}\n\n{error}") from None
+
+
+def _call_name(func) -> str:
+    """"einsum", "matmul", "__getitem__"; an attribute read such as ``t.shape`` gives "shape"."""
+    name = getattr(func, "__name__", repr(func))
+    if name == "__get__":  # a property of Tensor: the name is its descriptor's
+        name = getattr(getattr(func, "__self__", None), "__name__", name)
+    return name
+
+
+class _CallRecorder(TorchFunctionMode):
+    """Appends the name of every torch call made while it is active to ``calls``."""
+
+    def __init__(self, calls: list):
+        super().__init__()
+        self.calls = calls
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls.append(_call_name(func))
+        return func(*args, **(kwargs or {}))
+
+
+@contextmanager
+def count_torch_calls():
+    """Record, by name and in order, the torch calls made inside a ``with`` block.
+
+    Example::
+
+        with count_torch_calls() as calls:
+            dist = pairwise_sq_dists(P, Q)
+        # calls == ["__getitem__", "__getitem__", "sub", "pow", "sum"]
+
+    One entry per torch function, Tensor method, operator (``a @ b`` is "matmul",
+    ``a[i]`` "__getitem__", ``a += b`` "add_") and Tensor attribute read (``t.shape``
+    is "shape"); the calls torch makes inside those are not recorded. So a Python loop
+    over N rows makes a multiple of N calls, broadcasting a fixed handful, and "one
+    einsum call" is ``calls.count("einsum") == 1``. Yields the list, filled as the
+    block runs; recording stops when the block ends, also on an exception.
+    """
+    calls: list[str] = []
+    with _CallRecorder(calls):
+        yield calls

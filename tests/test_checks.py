@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils.checks import check_close, check_done, diagnose
+from course_utils.checks import check_close, check_done, count_torch_calls, diagnose
 
 gen = torch.Generator().manual_seed(0)
 E = torch.randn(4, 3, generator=gen, dtype=torch.float64)
@@ -85,3 +85,31 @@ def test_shapes_of_different_dimensions_are_reported_not_crashed_on(actual, expe
 def test_none_suggests_a_forgotten_return():
     with pytest.raises(AssertionError, match="dists is None: did a function forget its `return`"):
         check_close("dists", None, E)
+
+
+def test_count_torch_calls_names_each_call_in_order():
+    A, B = torch.randn(2, 3, generator=gen), torch.randn(3, 4, generator=gen)
+    with count_torch_calls() as calls:
+        (A.unsqueeze(-1) * B.unsqueeze(0)).sum(dim=1)  # the broadcast form of A @ B
+    assert calls == ["unsqueeze", "unsqueeze", "mul", "sum"]
+    with count_torch_calls() as calls:
+        _ = A @ B, torch.einsum("nk,km->nm", A, B), A.shape, A[0], torch.cdist(A, A)
+    assert calls == ["matmul", "einsum", "shape", "__getitem__", "cdist"]  # not cdist's insides
+
+
+def test_a_python_loop_makes_calls_in_proportion_to_its_length():
+    P, Q = torch.randn(50, 3, generator=gen), torch.randn(4, 3, generator=gen)
+    with count_torch_calls() as broadcast:
+        ((P[:, None, :] - Q[None, :, :]) ** 2).sum(dim=-1)
+    with count_torch_calls() as loop:
+        torch.stack([((p - Q) ** 2).sum(dim=1) for p in P])
+    assert len(broadcast) == 5
+    assert len(loop) > 3 * 50 and loop.count("sub") == 50
+
+
+def test_count_torch_calls_stops_at_the_end_of_the_block_even_on_an_error():
+    with pytest.raises(NotImplementedError), count_torch_calls() as calls:
+        E.sum()
+        raise NotImplementedError("Exercise 0.2 is not done yet")
+    E.mean()
+    assert calls == ["sum"]
