@@ -107,9 +107,15 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
             return diagnosis
     wrong = ~torch.isclose(a, e, rtol=rtol, atol=atol)
     worst = tuple(int(i) for i in torch.unravel_index((a - e).abs().argmax(), a.shape))
-    return (f"differs from the expected value: relative error {relative_error(a, e):.2e}, "
+    error = relative_error(a, e)
+    if expected.dtype == torch.float64 and 1e-10 < error < 1e-5:
+        return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
+                "computed in float32? (torch.where with two Python numbers, torch.tensor of "
+                "Python floats and torch.zeros(...) without dtype= all give float32)")
+    # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
+    return (f"differs from the expected value: relative error {error:.2e}, "
             f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
-            f"yours {a[worst].item():.6g}, expected {e[worst].item():.6g}")
+            f"yours {a[worst].item() + 0.0:.6g}, expected {e[worst].item() + 0.0:.6g}")
 
 
 def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=None,

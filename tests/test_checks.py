@@ -66,7 +66,7 @@ def test_two_scalars_get_no_made_up_factor():
 
 
 def test_the_count_of_entries_off_uses_the_comparison_tolerances():
-    nudged = E + 2e-7 * (1 + E.abs())  # off by more than float64's 1e-7, far less than 1e-5
+    nudged = E + 3e-5 * (1 + E.abs())  # every entry off by more than float64's 1e-7
     with pytest.raises(AssertionError, match="12 of 12 entries off") as info:
         check_close("E", nudged, E)
     assert "Mismatched elements: 12 / 12" in str(info.value)
@@ -113,3 +113,15 @@ def test_count_torch_calls_stops_at_the_end_of_the_block_even_on_an_error():
         raise NotImplementedError("Exercise 0.2 is not done yet")
     E.mean()
     assert calls == ["sum"]
+
+
+def test_float32_rounding_in_a_float64_answer_is_named():
+    rounded = E.float().double()
+    with pytest.raises(AssertionError, match="float32-sized rounding"):
+        check_close("dW", rounded, E, rtol=1e-12, atol=1e-12)
+
+
+def test_a_negative_zero_prints_as_zero():
+    expected = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    assert "yours 0, expected 3" in diagnose(torch.tensor([1.0, 2.0, -0.0], dtype=torch.float64),
+                                             expected)
