@@ -91,8 +91,9 @@ def relative_error(a, b) -> float:
     Why relative: a difference of 1e-6 is excellent for gradients of size 1e3 and
     meaningless for gradients of size 1e-8; dividing by the size makes one
     threshold work for every layer. In float64 with eps = 1e-6: a correct gradient
-    gives ~1e-10 to 1e-7; 1e-7 to 1e-4 is suspicious (often a kink such as ReLU at
-    0 within eps of an input); above 1e-4, and especially ~1e-2 to 1, it is wrong.
+    gives ~1e-10 to 1e-7; 1e-7 to 1e-4 is suspicious (a step far from 1e-6, or a bug
+    confined to a few small entries); above 1e-4, and especially ~1e-2 to 1, it is
+    wrong, or an input sits at or within eps of a kink (ReLU at 0: 0.25 right at it).
 
     Args:
         a, b: tensors (or array-likes) of the same shape.
