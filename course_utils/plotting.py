@@ -58,7 +58,21 @@ def _jacobian_scale(values: np.ndarray):
     return plt.get_cmap("RdBu_r"), -largest, largest, "diverging"
 
 
-def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
+def _block_shape(blocks, shape: tuple[int, int]) -> tuple[int, int]:
+    """blocks as (rows, cols) of positive integers that divide J's shape, else a clear error."""
+    if (not isinstance(blocks, tuple | list) or len(blocks) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in blocks)):
+        raise ValueError(f"plot_jacobian expected blocks = (rows, cols), two positive integers, "
+                         f"got {blocks!r}")
+    rows, cols = blocks
+    if shape[0] % rows or shape[1] % cols:
+        raise ValueError(f"plot_jacobian expected blocks that tile J: J is {shape[0]}×{shape[1]}, "
+                         f"blocks {rows}×{cols} do not divide it")
+    return rows, cols
+
+
+def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None,
+                  blocks: tuple[int, int] | None = None):
     """Heat map of a Jacobian J[i, j] = d out_i / d x_j, with a colorbar.
 
     The colour scale spends all its colours on the values J holds. When no entry
@@ -73,6 +87,9 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
     Args:
         J: (out.numel(), x.numel()) tensor of finite values, e.g. from jacobian_backprop.
         ax: Axes to draw on (default: the current one). title: defaults to the shape.
+        blocks: (rows, cols) of the equal blocks J is made of, e.g. (3, 4) for a batch
+            with 3 outputs and 4 inputs per sample: a tick at the first entry of every
+            block and a dark line between blocks (default: integer ticks, no lines).
     Returns:
         the Axes; its image (ax.images[0]) holds J's values with the exact zeros masked.
     """
@@ -90,6 +107,14 @@ def plot_jacobian(J: torch.Tensor, ax=None, title: str | None = None):
         colorbar.set_label(f"{zero_name}: exactly 0")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True))  # entries have integer indices
+    if blocks is not None:
+        rows, cols = _block_shape(blocks, values.shape)
+        ax.set_xticks(np.arange(0, values.shape[1], cols))
+        ax.set_yticks(np.arange(0, values.shape[0], rows))
+        for j in np.arange(cols, values.shape[1], cols):
+            ax.axvline(j - 0.5, color="black", linewidth=0.8)
+        for i in np.arange(rows, values.shape[0], rows):
+            ax.axhline(i - 0.5, color="black", linewidth=0.8)
     if max(values.shape) <= 40:  # cell borders, so that runs of zeros can be counted
         ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)

@@ -93,6 +93,27 @@ def test_plot_jacobian_uses_the_current_axes_when_none_is_given():
     plt.close(fig)
 
 
+def test_plot_jacobian_blocks_put_ticks_at_block_starts_and_lines_between_blocks(ax):
+    J = torch.block_diag(*[torch.ones(3, 4)] * 6)  # a batch of 6: 3 outputs, 4 inputs per sample
+    plot_jacobian(J, ax=ax, blocks=(3, 4))
+    np.testing.assert_array_equal(ax.get_xticks(), np.arange(0, 24, 4))
+    np.testing.assert_array_equal(ax.get_yticks(), np.arange(0, 18, 3))
+    xs, ys = [line.get_xdata() for line in ax.lines], [line.get_ydata() for line in ax.lines]
+    vertical = sorted(x[0] for x in xs if x[0] == x[1])
+    horizontal = sorted(y[0] for y in ys if y[0] == y[1])
+    np.testing.assert_array_equal(vertical, np.arange(4, 24, 4) - 0.5)  # 5 lines between 6 blocks
+    np.testing.assert_array_equal(horizontal, np.arange(3, 18, 3) - 0.5)
+
+
+@pytest.mark.parametrize("blocks, match", [((3, 5), "do not divide it"),
+                                           ((0, 4), "two positive integers"),
+                                           (3, "two positive integers"),
+                                           ((3.0, 4), "two positive integers")])
+def test_plot_jacobian_refuses_blocks_that_do_not_tile_J(ax, blocks, match):
+    with pytest.raises(ValueError, match=match):
+        plot_jacobian(torch.ones(18, 24), ax=ax, blocks=blocks)
+
+
 @pytest.mark.parametrize("bad", [torch.zeros(3), torch.zeros(2, 2, 2)])
 def test_plot_jacobian_rejects_non_matrices(ax, bad):
     with pytest.raises(ValueError, match=r"J with 2 dimension\(s\), got shape"):
