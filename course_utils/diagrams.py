@@ -12,21 +12,33 @@ import numbers
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch, Rectangle
 
 from course_utils.plotting import COLORS
 
 # draw_broadcast (notebook 00) --------------------------------------------------------
 
-# face colour and legend label of each kind of cell in draw_broadcast
+def _lighten(colour, amount):
+    """``colour`` mixed with white: amount 0 keeps it, 1 gives white."""
+    return tuple(1 - (1 - c) * (1 - amount) for c in to_rgb(colour))
+
+
+# face colour and legend label of each kind of cell in draw_broadcast: the course palette,
+# lightened so black text stays readable; every pair stays apart under simulated red-green
+# and blue-yellow colour blindness (tests/test_diagrams.py), and "missing" is also dashed
 _CELL_STYLE = {
-    "kept": ("#cfe2f3", "size kept"),
-    "stretched": ("#f9cb9c", "size 1, stretched"),
-    "missing": ("#fff2cc", "missing: read as 1, stretched"),
-    "clash": ("#ea9999", "sizes clash: error"),
-    "result": ("#d9ead3", "result"),
+    "kept": ("white", "size kept"),
+    "stretched": (_lighten(COLORS[1], 0.6), "size 1, stretched"),     # orange
+    "missing": (_lighten(COLORS[5], 0.45), "missing: read as 1, stretched"),  # sky blue
+    "clash": (_lighten(COLORS[3], 0.3), "sizes clash: error"),        # vermillion
+    "result": (_lighten(COLORS[2], 0.3), "result"),                   # bluish green
 }
 _LEGEND = dict(loc="upper center", bbox_to_anchor=(0.5, 0.05), ncol=2, fontsize=8, frameon=False)
+
+
+def _line_style(kind):
+    return "--" if kind == "missing" else "-"
 
 
 def _as_shape(shape, name):
@@ -66,14 +78,28 @@ def _operand_cell(size, out):
     return "kept", str(size)
 
 
-def _rows(shape_a, shape_b, columns):
+def _rows(shape_a, shape_b, columns, names):
     """(label, cells) for the rows a, b and result, each cell a (kind, text) per column."""
     result = [("clash", "?") if out is None else ("result", str(out)) for _, _, out in columns]
     return [
-        (f"a {shape_a}", [_operand_cell(a, out) for a, _, out in columns]),
-        (f"b {shape_b}", [_operand_cell(b, out) for _, b, out in columns]),
+        (f"{names[0]} {shape_a}", [_operand_cell(a, out) for a, _, out in columns]),
+        (f"{names[1]} {shape_b}", [_operand_cell(b, out) for _, b, out in columns]),
         ("result", result),
     ]
+
+
+def _as_names(names, dim_names, ndim):
+    """Check the optional row and column names; return (names, dim_names) with defaults."""
+    names = ("a", "b") if names is None else names
+    if not (isinstance(names, tuple | list) and len(names) == 2
+            and all(isinstance(n, str) for n in names)):
+        raise ValueError("draw_broadcast expected names to be two strings, one per operand, "
+                         f"such as ('A.unsqueeze(-1)', 'B.unsqueeze(0)'), got {names!r}")
+    if dim_names is not None and not (isinstance(dim_names, tuple | list) and len(dim_names) == ndim
+                                      and all(isinstance(n, str) for n in dim_names)):
+        raise ValueError(f"draw_broadcast expected dim_names to be {ndim} strings, one per "
+                         f"dimension of the result, such as ('n', 'k', 'm'), got {dim_names!r}")
+    return tuple(names), dim_names
 
 
 def _title(shape_a, shape_b, columns):
@@ -85,7 +111,7 @@ def _title(shape_a, shape_b, columns):
     return f"{shape_a} with {shape_b} → {tuple(out for _, _, out in columns)}", False
 
 
-def draw_broadcast(shape_a, shape_b, ax=None):
+def draw_broadcast(shape_a, shape_b, ax=None, names=None, dim_names=None):
     """Draw how two shapes broadcast: right-aligned, stretched dims marked, result or clash.
 
     Rule: align the shapes on the right and read a missing dim as 1; in each column
@@ -96,6 +122,10 @@ def draw_broadcast(shape_a, shape_b, ax=None):
     Args:
         shape_a, shape_b: shapes (tuples of non-negative ints, or torch.Size).
         ax: Axes to draw on; a new figure if None.
+        names: optional two row labels, e.g. ("A.unsqueeze(-1)", "B.unsqueeze(0)");
+            default ("a", "b").
+        dim_names: optional name of each dimension of the result, e.g. ("n", "k", "m"),
+            written above its column with the dim number.
 
     Returns:
         The Axes.
@@ -104,28 +134,35 @@ def draw_broadcast(shape_a, shape_b, ax=None):
     if ax is not None and not isinstance(ax, Axes):
         raise ValueError(f"draw_broadcast expected ax to be a matplotlib Axes or None, got {ax!r}")
     columns = _broadcast_columns(shape_a, shape_b)
+    names, dim_names = _as_names(names, dim_names, len(columns))
+    rows = _rows(shape_a, shape_b, columns, names)
+    margin = 0.8 + 0.13 * max(len(label) for label, _ in rows)  # room for the row labels
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * len(columns) + 2.6, 2.4))
-    for y, (label, cells) in zip((2, 1, 0), _rows(shape_a, shape_b, columns), strict=True):
+        _, ax = plt.subplots(figsize=(0.9 * (len(columns) + margin), 2.4))
+    for y, (label, cells) in zip((2, 1, 0), rows, strict=True):
         ax.text(-0.6, y, label, ha="right", va="center", fontsize=10)
         for x, (kind, text) in enumerate(cells):
-            fc, ls = _CELL_STYLE[kind][0], "--" if kind == "missing" else "-"
-            box = Rectangle((x - 0.45, y - 0.33), 0.9, 0.66, fc=fc, ec="0.2", ls=ls, label=kind)
+            box = Rectangle((x - 0.45, y - 0.33), 0.9, 0.66, fc=_CELL_STYLE[kind][0], ec="0.2",
+                            ls=_line_style(kind), label=kind)
             ax.add_patch(box)
             ax.text(x, y, text, ha="center", va="center", fontsize=10)
-    _finish(ax, len(columns), *_title(shape_a, shape_b, columns))
+    _finish(ax, len(columns), dim_names, margin, *_title(shape_a, shape_b, columns))
     return ax
 
 
-def _finish(ax, ndim, title, error):
+def _finish(ax, ndim, dim_names, margin, title, error):
     """Dim names above the columns, title, legend of the kinds of cell drawn, axes hidden."""
     for x in range(ndim):
-        ax.text(x, 2.5, f"dim {x - ndim}", ha="center", fontsize=8, color="0.4")
-    ax.set_title(title, fontsize=10, color="#cc0000" if error else "black")
+        ax.text(x, 2.42, f"dim {x - ndim}", ha="center", va="bottom", fontsize=8, color="0.4")
+        if dim_names is not None:
+            ax.text(x, 2.68, dim_names[x], ha="center", va="bottom", fontsize=10)
+    ax.set_title(title, fontsize=10, color=COLORS[3] if error else "black")
     drawn = {patch.get_label() for patch in ax.patches}
-    handles = [Patch(fc=c, ec="0.2", label=s) for k, (c, s) in _CELL_STYLE.items() if k in drawn]
+    handles = [Patch(fc=c, ec="0.2", ls=_line_style(k), label=s)
+               for k, (c, s) in _CELL_STYLE.items() if k in drawn]
     ax.legend(handles=handles, **_LEGEND)
-    ax.set(xlim=(-2.6, max(ndim, 1) - 0.4), ylim=(-0.5, 2.75), aspect="equal")
+    top = 2.75 if dim_names is None else 3.05
+    ax.set(xlim=(-margin, max(ndim, 1) - 0.4), ylim=(-0.5, top), aspect="equal")
     ax.axis("off")
 
 
