@@ -108,7 +108,7 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
     wrong = ~torch.isclose(a, e, rtol=rtol, atol=atol)
     worst = tuple(int(i) for i in torch.unravel_index((a - e).abs().argmax(), a.shape))
     error = relative_error(a, e)
-    if expected.dtype == torch.float64 and 1e-10 < error < 1e-5:
+    if expected.dtype == torch.float64 and 1e-11 < error < 1e-5:
         return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
                 "computed in float32? (torch.where with two Python numbers, torch.tensor of "
                 "Python floats and torch.zeros(...) without dtype= all give float32)")
