@@ -110,8 +110,9 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
     error = relative_error(a, e)
     if expected.dtype == torch.float64 and 1e-11 < error < 1e-5:
         return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
-                "computed in float32? (torch.where with two Python numbers, torch.tensor of "
-                "Python floats and torch.zeros(...) without dtype= all give float32)")
+                "computed in float32 (torch.where with two Python numbers, torch.tensor of "
+                "Python floats and torch.zeros(...) without dtype= all give float32), or is a "
+                "small term such as eps handled differently?")
     # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
     return (f"differs from the expected value: relative error {error:.2e}, "
             f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
