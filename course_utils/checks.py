@@ -112,7 +112,8 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
         return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
                 "computed in float32 (torch.where with two Python numbers, torch.tensor of "
                 "Python floats and torch.zeros(...) without dtype= all give float32), or is a "
-                "small term such as eps handled differently?")
+                "small term such as eps handled differently, or is it a finite-difference "
+                "estimate rather than the exact gradient?")
     # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
     return (f"differs from the expected value: relative error {error:.2e}, "
             f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
