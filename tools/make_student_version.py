@@ -134,7 +134,8 @@ def write_copy(path: Path, out_dir: Path, reset: bool) -> str:
         nbformat.write(nb, target)
         return f"reset ({removed} exercises); your previous copy is in {backup}"
     if target.exists() and edited(target):
-        return "kept: you have edited it (reset it with --reset to start again)"
+        return (f"kept: you have edited it (to start it again: make student-reset "
+                f"NB={path.name[:2]}, which backs it up first)")
     if target.exists():
         old = nbformat.read(target, as_version=4)
         if old.metadata["course"]["student_copy_sources"] == nb.metadata["course"][
