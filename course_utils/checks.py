@@ -13,6 +13,7 @@ Every check cell in the notebooks uses these two helpers:
 a check can test the rule an exercise states ("no Python loop", "one einsum").
 """
 
+import inspect
 from contextlib import contextmanager
 
 import torch
@@ -197,3 +198,51 @@ def count_torch_calls():
     calls: list[str] = []
     with _CallRecorder(calls):
         yield calls
+
+
+def matches(actual, value: torch.Tensor) -> bool:
+    """True when ``actual`` is a tensor of value's shape equal to it to rounding (float64).
+
+    For naming a known wrong formula: ``if matches(dX, wrong_formula): raise ...``.
+    """
+    return (isinstance(actual, torch.Tensor) and actual.shape == value.shape
+            and torch.allclose(actual.detach().double(), value.detach().double()))
+
+
+def call_exercise(function, *args, keeps: dict | None = None, **kwargs):
+    """Call a student's function as every gradient exercise check does; return (result, calls).
+
+    It runs under ``torch.no_grad()`` and ``count_torch_calls()``, so a gradient must come from
+    the derivation: asking autograd raises an AssertionError that says so. Afterwards every
+    tensor argument (named as in the function's signature) and every tensor of ``keeps``
+    ({name as the exercise writes it: tensor}, e.g. {"out.g": out.g}) must be unchanged: an
+    in-place change (``-=``, ``clamp_``, or an alias such as ``g = out.g; g *= 2``) raises an
+    AssertionError naming it. A NotImplementedError (an unfinished stub) passes through.
+    """
+    name = getattr(function, "__name__", "your function")
+    bound = inspect.signature(function).bind(*args, **kwargs)
+    keeps = keeps or {}
+    named = {id(t) for t in keeps.values()}  # a tensor in keeps goes by the name given there
+    watched = {key: t for key, t in bound.arguments.items()
+               if isinstance(t, torch.Tensor) and id(t) not in named} | keeps
+    before = {key: t.detach().clone() for key, t in watched.items()}
+    try:
+        with torch.no_grad(), count_torch_calls() as calls:
+            result = function(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except RuntimeError as error:
+        if "does not require grad" not in str(error):
+            raise
+        raise AssertionError(f"{name} asked autograd for the gradient (.backward() or "
+                             "torch.autograd.grad), which fails under torch.no_grad(), where the "
+                             "check calls it: derive the gradient and write its formula") from None
+    if "backward" in calls or "grad" in calls:
+        raise AssertionError(f"{name} used autograd (.backward(), torch.autograd.grad or .grad): "
+                             "derive the gradient and write its formula")
+    for key, t in watched.items():
+        if t.shape != before[key].shape or not torch.equal(t, before[key]):
+            raise AssertionError(f"{name} changed its argument {key} in place (an in-place "
+                                 f"operation such as -=, *= or a method ending in _, or an alias: "
+                                 f"g = {key} makes no copy): compute a new tensor instead")
+    return result, calls

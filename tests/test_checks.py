@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from course_utils.checks import check_close, check_done, count_torch_calls, diagnose
+from course_utils.checks import (
+    call_exercise,
+    check_close,
+    check_done,
+    count_torch_calls,
+    diagnose,
+    matches,
+)
 
 gen = torch.Generator().manual_seed(0)
 E = torch.randn(4, 3, generator=gen, dtype=torch.float64)
@@ -125,3 +132,38 @@ def test_a_negative_zero_prints_as_zero():
     expected = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     assert "yours 0, expected 3" in diagnose(torch.tensor([1.0, 2.0, -0.0], dtype=torch.float64),
                                              expected)
+
+
+def test_call_exercise_returns_the_result_and_the_torch_calls():
+    def double(x):
+        return x * 2
+
+    result, calls = call_exercise(double, E)
+    assert torch.equal(result, 2 * E) and calls == ["mul"]
+
+
+@pytest.mark.parametrize(("body", "phrase"), [
+    (lambda x, g: x.mul_(2), "changed its argument x in place"),
+    (lambda x, g: g.add_(1), r"changed its argument out\.g in place .*g = out\.g makes no copy"),
+    (lambda x, g: torch.autograd.grad(x.sum(), x), "asked autograd for the gradient"),
+    (lambda x, g: x.grad, "used autograd"),
+])
+def test_call_exercise_names_in_place_changes_and_autograd(body, phrase):
+    def grad_fn(x, g):
+        return body(x, g)
+
+    x, g = E.clone().requires_grad_(False), E.clone()
+    with pytest.raises(AssertionError, match=phrase):
+        call_exercise(grad_fn, x, g, keeps={"out.g": g})
+
+
+def test_call_exercise_lets_an_unfinished_stub_speak():
+    def stub(x):
+        raise NotImplementedError("Exercise 9.9 is not done yet: write it")
+
+    with pytest.raises(NotImplementedError, match="^Exercise 9.9 is not done yet"):
+        call_exercise(stub, E)
+
+
+def test_matches_compares_to_rounding_and_shape():
+    assert matches(E * 3 / 3, E) and not matches(E.T, E) and not matches([1.0], E)
