@@ -13,7 +13,7 @@ LAB     = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json
+$(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json jupyterlab/ipython_kernel_config.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -22,6 +22,10 @@ $(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json
 	@# environment only: the user's own settings in ~/.jupyter are never touched.
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# The kernel of this environment reports no Python version in language_info
+	@# (course_utils/_kernel.py), so opening a stored notebook does not mark it modified.
+	mkdir -p $(VENV)/etc/ipython
+	cp jupyterlab/ipython_kernel_config.json $(VENV)/etc/ipython/ipython_kernel_config.json
 	touch $(STAMP)
 
 course: $(STAMP)  ## install (first time only) and open JupyterLab on notebooks/
