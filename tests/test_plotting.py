@@ -249,3 +249,27 @@ def test_course_style_pairs_each_colour_with_its_own_line_style():
     assert [c["color"] for c in cycle] == list(COLORS)
     assert len({(c["color"], str(c["linestyle"])) for c in cycle}) == len(COLORS)
     assert len(LINESTYLES) == len(COLORS)
+
+
+def test_plot_curves_and_lr_sweep_draw_one_line_per_name_and_mark_divergence():
+    import matplotlib.pyplot as plt
+
+    from course_utils.plot_optim import plot_curves, plot_lr_sweep
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    curves = {"a": torch.tensor([1.0, 0.1, 0.01]), "b": torch.tensor([1.0, float("inf")])}
+    plot_curves(curves, ax=ax1)
+    assert [line.get_label() for line in ax1.lines] == ["a", "b"] and ax1.get_yscale() == "log"
+    assert torch.isnan(torch.tensor(ax1.lines[1].get_ydata())).tolist() == [False, True]
+    finals = {"SGD": torch.tensor([0.5, float("nan")])}
+    plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=10.0)
+    marks = [line for line in ax2.lines if line.get_marker() == "x"]
+    assert len(marks) == 1 and marks[0].get_ydata().tolist() == [10.0]
+    with pytest.raises(ValueError, match=r"finals\['SGD'\] of shape \(2,\)"):
+        plot_lr_sweep(torch.tensor([0.1, 1.0]), {"SGD": torch.tensor([0.5])}, ax=ax2)
+    with pytest.raises(ValueError, match="learning rates > 0"):
+        plot_lr_sweep(torch.tensor([0.0, 1.0]), {"SGD": torch.tensor([0.5, 1.0])}, ax=ax2)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        plot_curves({}, ax=ax1)
+    with pytest.raises(ValueError, match="1-D tensor"):
+        plot_curves({"a": [1.0, 2.0]}, ax=ax1)
+    plt.close(fig)
