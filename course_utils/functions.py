@@ -51,7 +51,7 @@ class ReQUFunction(torch.autograd.Function):
 
 
 class LinearFunction(torch.autograd.Function):
-    """Affine map out = X W^T + b as a Function, with the backward of ``course_utils.layers.Linear``.
+    """out = X W^T + b as a Function: the backward of ``course_utils.layers.Linear``.
 
     Backward: dX = grad_output W; dW = grad_output^T X; db = sum_n grad_output[n].
     Each is computed only if ``ctx.needs_input_grad`` asks for it; ``bias=None`` gets None.
@@ -65,8 +65,8 @@ class LinearFunction(torch.autograd.Function):
         _floating(X, "LinearFunction")
         check_tensor(weight, "LinearFunction", "weight")
         if X.ndim != 2 or weight.ndim != 2 or X.shape[1] != weight.shape[1]:
-            raise ValueError(f"LinearFunction expected X (N, in) and weight (out, in) with the same "
-                             f"in, got X {tuple(X.shape)} and weight {tuple(weight.shape)}")
+            raise ValueError(f"LinearFunction expected X (N, in) and weight (out, in) with the "
+                             f"same in, got X {tuple(X.shape)} and weight {tuple(weight.shape)}")
         if bias is not None and tuple(bias.shape) != (weight.shape[0],):
             raise ValueError(f"LinearFunction expected bias of shape ({weight.shape[0]},), "
                              f"got {tuple(bias.shape)}")
@@ -85,7 +85,7 @@ class LinearFunction(torch.autograd.Function):
 
 
 class GuidedReLU(torch.autograd.Function):
-    """ReLU forward, guided-backpropagation backward: grad_input = grad_output [x > 0] [grad_output > 0].
+    """ReLU forward, guided backward: grad_input = grad_output [x > 0] [grad_output > 0].
 
     Not the gradient of anything: it lets only positive evidence flow back through
     units that were active, which makes saliency maps less noisy (Springenberg et al. 2015).

@@ -1,4 +1,4 @@
-"""Tests of course_utils.functions: hand cases, gradcheck in float64, torch references, bad input."""
+"""course_utils.functions: hand cases, gradcheck in float64, torch references, bad input."""
 
 import pytest
 import torch
