@@ -169,6 +169,31 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify=True):
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
 
 
+def train_val_test_split(X, y, val_size, test_size, seed=0, stratify=True):
+    """Split ``(X, y)`` three ways: training, validation (to choose settings) and test (to report).
+
+    Two calls of train_test_split: the test rows are taken first from all of X
+    (generator seeded with ``seed``), then the validation rows from what is left
+    (seeded with ``seed + 1``), each stratified by default.
+
+    Args:
+        X: (N, D). y: (N,) int64. val_size, test_size: numbers of rows (ints >= 1) or
+            fractions of N in (0, 1); val_size is always measured against the N rows.
+        seed: int. stratify: keep class proportions in each part.
+    Returns:
+        ``X_train, X_val, X_test, y_train, y_val, y_test``.
+    """
+    _check_Xy(X, y, "train_val_test_split")
+    n_test = _test_count(len(X), test_size)
+    n_val = _test_count(len(X), val_size)
+    if n_val >= len(X) - n_test:
+        raise ValueError(f"train_val_test_split: {n_test} test and {n_val} validation rows leave "
+                         f"no training rows of {len(X)}; make val_size or test_size smaller")
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, n_test, seed, stratify)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, n_val, seed + 1, stratify)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
 class Standardizer:
     """Rescale each feature to mean 0 and standard deviation 1, using training statistics.
 

@@ -18,7 +18,7 @@ import torch
 
 from course_utils._checks import check_tensor, is_integer, positive_int
 
-__all__ = ["accuracy", "fit", "iterate_minibatches"]
+__all__ = ["accuracy", "fit", "iterate_minibatches", "lr_find"]
 
 
 def _check_rows(X, y, where: str) -> None:
@@ -129,7 +129,7 @@ def _count_correct(logits: torch.Tensor, y: torch.Tensor, full_checks: bool) -> 
     return int((logits.argmax(1) == y).sum())
 
 
-def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool) -> tuple:
+def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool, on_step=None) -> tuple:
     """One pass over the batches; returns (mean loss, mean accuracy or None), row-weighted."""
     model.train()
     total_loss, total_correct, total_rows = 0.0, 0, 0
@@ -143,6 +143,8 @@ def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool) -> tu
         else:
             model.backward(loss_fn.backward())
         optimizer.step()
+        if on_step is not None:
+            on_step()
         total_loss += loss * X_batch.shape[0]
         total_rows += X_batch.shape[0]
         if _is_classification(y_batch):
@@ -184,7 +186,7 @@ def _accepts_input_grad(model) -> bool:
 
 
 def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int,
-        batch_size: int, val=None, seed: int = 0, start_epoch: int = 0) -> dict:
+        batch_size: int, val=None, seed: int = 0, start_epoch: int = 0, on_step=None) -> dict:
     """Train with mini-batch gradient descent; return the per-epoch history.
 
     Per batch: zero_grad; loss = loss_fn(model(X_b), y_b); model.backward(loss_fn.backward());
@@ -203,6 +205,8 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
         X: (N, D). y: (N,) int64 class ids or (N, K) regression targets.
         epochs, batch_size: positive ints (epochs counts from the start of training).
         val: optional (X_val, y_val). seed: int. start_epoch: epochs already done, < epochs.
+        on_step: optional callable, called with no arguments after every optimizer.step()
+            (per-step diagnostics, e.g. course_utils.evaluation.UpdateRatios).
     Returns:
         dict name -> list of `epochs - start_epoch` floats: "loss", "acc" [, "val_loss",
         "val_acc"].
@@ -217,6 +221,9 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
         if not isinstance(val, tuple | list) or len(val) != 2:
             raise TypeError(f"fit expected val=(X_val, y_val), got {type(val).__name__}")
         _check_rows(*val, "fit (val)")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"fit expected on_step as a callable (or None), "
+                        f"got {type(on_step).__name__}")
     skip_dX = _accepts_input_grad(model)
     seeds = torch.Generator().manual_seed(seed)
     history = {}
@@ -226,8 +233,75 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
             continue
         batches = iterate_minibatches(X, y, batch_size, shuffle=True, seed=epoch_seed)
         where = (epoch, epochs)
-        _record(history, "", *_train_epoch(model, loss_fn, optimizer, batches, where, skip_dX))
+        _record(history, "",
+                *_train_epoch(model, loss_fn, optimizer, batches, where, skip_dX, on_step))
         if val is not None:
             _record(history, "val_", *_evaluate(model, loss_fn, *val, epoch))
     model.eval()
     return history
+
+
+def lr_find(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, batch_size: int,
+            lr_min: float = 1e-4, lr_max: float = 10.0, num_steps: int = 100,
+            stop_factor: float = 4.0, seed: int = 0, restore: bool = True) -> tuple:
+    """Learning-rate range test: one step per batch, lr multiplied by a constant factor each step.
+
+    Step k (k = 0, 1, ...) uses lr_k = lr_min * q^k, q = (lr_max / lr_min)^(1 / (num_steps - 1)),
+    and records the loss of that batch before the step. It stops after num_steps steps, or
+    as soon as a loss is nan/inf or exceeds stop_factor * (the smallest loss so far); that
+    last loss is recorded too. Batches come from iterate_minibatches (seeded, reshuffled
+    after each pass). With restore, model and optimizer state (the lr included) are put
+    back afterwards, so the caller can train from the same start.
+
+    Args:
+        model, loss_fn, optimizer: as for fit (optimizer has an ``lr`` attribute).
+        X: (N, D). y: (N,) targets. batch_size: B >= 1.
+        lr_min < lr_max: positive floats. num_steps >= 2. stop_factor > 1.
+    Returns:
+        (lrs, losses): two lists of floats of the same length (<= num_steps).
+    """
+    _check_rows(X, y, "lr_find")
+    batch_size = positive_int(batch_size, "lr_find batch_size")
+    num_steps = positive_int(num_steps, "lr_find num_steps")
+    if not 0 < lr_min < lr_max or num_steps < 2:
+        raise ValueError(f"lr_find expected 0 < lr_min < lr_max and num_steps >= 2, got "
+                         f"lr_min={lr_min!r}, lr_max={lr_max!r}, num_steps={num_steps!r}")
+    if not stop_factor > 1:
+        raise ValueError(f"lr_find expected stop_factor > 1, got {stop_factor!r}")
+    if not hasattr(optimizer, "lr"):
+        raise TypeError(f"lr_find expected an optimizer with an lr attribute, got "
+                        f"{type(optimizer).__name__}")
+    saved = (_snapshot(model.state_dict()), _snapshot(optimizer.state_dict())) if restore else None
+    q = (lr_max / lr_min) ** (1 / (num_steps - 1))
+    lrs, losses = [], []
+    model.train()
+    batches, pass_seed = iter(()), seed
+    while len(lrs) < num_steps:
+        batch = next(batches, None)
+        if batch is None:  # a new pass over the data, shuffled differently
+            batches = iterate_minibatches(X, y, batch_size, seed=pass_seed)
+            pass_seed += 1
+            continue
+        optimizer.lr = lr_min * q ** len(lrs)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch[0]), batch[1]).item()
+        lrs.append(optimizer.lr)
+        losses.append(loss)
+        if not math.isfinite(loss) or loss > stop_factor * min(losses):
+            break
+        model.backward(loss_fn.backward())
+        optimizer.step()
+    if saved is not None:
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+    model.eval()
+    return lrs, losses
+
+
+def _snapshot(state: dict) -> dict:
+    """A deep copy of a state dict: the optimizer's buffers are its live tensors."""
+    if isinstance(state, dict):
+        return {k: _snapshot(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_snapshot(v) for v in state]
+    return state.clone() if isinstance(state, torch.Tensor) else state

@@ -1,0 +1,152 @@
+"""Figures of notebook 07: scatter-plot matrix, confusion matrix, lr finder, update ratios.
+
+Same conventions as course_utils.plotting: the course palette (class c gets
+COLORS[c] and marker MARKERS[c], so classes differ in grey too), helpers that
+draw on ``ax`` and return it, never ``plt.show()``. ``plot_scatter_matrix``
+makes its own figure (a grid of D x D Axes) and returns the array of Axes.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from course_utils.plotting import COLORS, LINESTYLES
+
+__all__ = ["MARKERS", "plot_confusion_matrix", "plot_lr_find", "plot_scatter_matrix",
+           "plot_update_ratios"]
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _points(X, y, where: str) -> tuple:
+    if not isinstance(X, torch.Tensor) or X.ndim != 2:
+        raise ValueError(f"{where} expected X as a (N, D) tensor, got "
+                         f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
+    if not isinstance(y, torch.Tensor) or y.shape != X.shape[:1] or y.is_floating_point():
+        raise ValueError(f"{where} expected integer class ids y of shape ({X.shape[0]},)")
+    return X.detach().cpu().double().numpy(), y.detach().cpu().numpy()
+
+
+def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequence,
+                        class_names: Sequence, highlight: torch.Tensor | None = None,
+                        figsize=(9, 9)):
+    """Every pair of features as a scatter plot, coloured by class; histograms on the diagonal.
+
+    Panel (i, j) plots feature j (x) against feature i (y). ``highlight``, a (N,) bool
+    mask, circles those points in black on every panel (e.g. misclassified flowers).
+
+    Args:
+        X: (N, D) features. y: (N,) class ids in 0..C-1. feature_names: D names.
+        class_names: C names. highlight: optional (N,) bool.
+    Returns:
+        the (D, D) numpy array of Axes.
+    """
+    points, labels = _points(X, y, "plot_scatter_matrix")
+    D = points.shape[1]
+    if len(feature_names) != D:
+        raise ValueError(f"plot_scatter_matrix expected {D} feature names, "
+                         f"got {len(feature_names)}")
+    if highlight is not None and (not isinstance(highlight, torch.Tensor)
+                                  or highlight.dtype != torch.bool or highlight.shape != y.shape):
+        raise ValueError(f"plot_scatter_matrix expected highlight as a ({len(labels)},) "
+                         "bool tensor")
+    fig, axes = plt.subplots(D, D, figsize=figsize, squeeze=False)
+    for i in range(D):
+        for j in range(D):
+            ax = axes[i, j]
+            for c, name in enumerate(class_names):
+                rows = labels == c
+                if i == j:
+                    ax.hist(points[rows, i], bins=12, color=COLORS[c], alpha=0.6, label=name)
+                else:
+                    ax.scatter(points[rows, j], points[rows, i], s=12, color=COLORS[c],
+                               marker=MARKERS[c], label=name)
+            if highlight is not None and i != j and bool(highlight.any()):
+                mask = highlight.cpu().numpy()
+                ax.scatter(points[mask, j], points[mask, i], s=90, facecolors="none",
+                           edgecolors="k", linewidths=1.5, label="highlighted")
+            # ticks and labels on the outer panels only: inner ones repeat them (and cost time)
+            ax.locator_params(nbins=3)
+            ax.tick_params(labelbottom=i == D - 1, labelleft=j == 0 and i != 0)
+            if i == D - 1:
+                ax.set_xlabel(feature_names[j])
+            if j == 0:
+                ax.set_ylabel(feature_names[i])
+    axes[0, 1].legend(fontsize="small")
+    fig.subplots_adjust(hspace=0.08, wspace=0.08)
+    return axes
+
+
+def plot_confusion_matrix(M: torch.Tensor, class_names: Sequence, ax=None, title=None):
+    """Heat map of a (C, C) confusion matrix: rows true class, columns predicted, counts written in.
+
+    Returns:
+        the Axes.
+    """
+    if not isinstance(M, torch.Tensor) or M.ndim != 2 or M.shape[0] != M.shape[1] \
+            or M.is_floating_point():
+        raise ValueError("plot_confusion_matrix expected a square integer (C, C) tensor")
+    if len(class_names) != M.shape[0]:
+        raise ValueError(f"plot_confusion_matrix expected {M.shape[0]} class names, "
+                         f"got {len(class_names)}")
+    ax = plt.gca() if ax is None else ax
+    counts = M.cpu().numpy()
+    ax.imshow(counts, cmap="Blues", vmin=0)
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            dark = counts[i, j] > counts.max() / 2
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center",
+                    color="white" if dark else "black")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names)
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "confusion matrix")
+    return ax
+
+
+def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None = None):
+    """Loss against learning rate on a log-x axis (lr_find's output); a vertical line at ``chosen``.
+
+    Returns:
+        the Axes.
+    """
+    if len(lrs) != len(losses) or len(lrs) < 2:
+        raise ValueError(f"plot_lr_find expected lrs and losses of the same length >= 2, got "
+                         f"{len(lrs)} and {len(losses)}")
+    ax = plt.gca() if ax is None else ax
+    ax.plot(lrs, losses, label="loss of the batch")
+    if chosen is not None:
+        ax.axvline(chosen, color=COLORS[3], linestyle=LINESTYLES[3],
+                   label=f"chosen lr = {chosen:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title("learning-rate finder")
+    ax.legend()
+    return ax
+
+
+def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
+    """||update|| / ||weight|| per step for each weight, log-y, with a dotted guide line.
+
+    Args:
+        ratios: name -> list of floats (UpdateRatios.ratios). guide: the reference ratio.
+    Returns:
+        the Axes.
+    """
+    if not isinstance(ratios, Mapping) or not ratios:
+        raise ValueError("plot_update_ratios expected a non-empty dict name -> list of ratios")
+    ax = plt.gca() if ax is None else ax
+    for name, values in ratios.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=name)
+    ax.axhline(guide, color="0.4", linestyle=":", label=f"guide {guide:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("||update|| / ||weight||")
+    ax.set_title("update-to-parameter ratio per layer")
+    ax.legend()
+    return ax
