@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 LAB     = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
           $(if $(DISPLAY)$(WAYLAND_DISPLAY)$(filter Darwin,$(shell uname -s)),,--no-browser)
 
-.PHONY: course test lint notebooks portability student student-files student-reset clean help
+.PHONY: course test lint notebooks portability slides browser-check student student-files student-reset clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,16 @@ notebooks: $(STAMP)  ## re-run notebooks top to bottom and store outputs (NB=pat
 portability: $(STAMP)  ## run the notebooks as other CPUs would: torch and MKL forced onto older instruction sets
 	ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 $(BIN)/pytest notebooks
 	ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 $(BIN)/pytest notebooks
+
+slides: $(STAMP)  ## static reveal.js slides of every notebook in build/slides/ (open them offline)
+	$(BIN)/python tools/build_slides.py $(NB)
+
+# Headless Chromium is Debian's (playwright's own browser download needs the internet).
+browser-check: slides  ## open every notebook (JupyterLab) and its slides in headless Chromium; check what renders
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser-check needs Debian's chromium: sudo apt-get install chromium"; exit 2; fi; }
+	$(BIN)/python tools/browser_check.py $(NB)
 
 student: student-files  ## the blank edition: write the missing copies in student/ (yours are kept), open JupyterLab there
 	$(LAB) student
