@@ -202,6 +202,8 @@ async def check_notebooks(browser, paths: list[Path]) -> list[str]:
                 found = problems(path.name, counts, want, tab)
                 if dirty:
                     found.append(f"{path.name}: marked modified on open")
+                if i == 0:
+                    found += await check_rise(page, path.name, counts["math"])
                 failures += found
                 print(f"lab    {path.stem:36} formulas {counts['math']:4}"
                       f"  errors {counts['errors']}"
@@ -213,6 +215,30 @@ async def check_notebooks(browser, paths: list[Path]) -> list[str]:
             lab.terminate()
             lab.wait(timeout=30)
     return failures
+
+
+async def check_rise(page, name: str, formulas: int) -> list[str]:
+    """Alt+R (jupyterlab-rise) presents the open notebook as live slides, formulas typeset."""
+    await page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Alt+r")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        frames = [f for f in page.frames if "/rise/" in f.url]
+        if frames:
+            try:
+                sections, math = await frames[0].evaluate(
+                    "() => [document.querySelectorAll('.reveal .slides section').length,"
+                    " document.querySelectorAll('mjx-container').length"
+                    " - document.querySelectorAll('mjx-container mjx-container').length]")
+            except Exception:  # the frame is still loading: ask again
+                sections, math = 0, 0
+            if sections > 1 and math >= formulas:
+                print(f"rise   {Path(name).stem:36} slides {sections:4}  formulas {math:4}")
+                return []
+        await page.wait_for_timeout(500)
+    return [f"{name}: Alt+R did not present it with jupyterlab-rise (slides with its "
+            f"{formulas} formulas) within 60 s"]
 
 
 async def check_slides(browser, paths: list[Path]) -> list[str]:
