@@ -290,3 +290,26 @@ def test_gitattributes_keep_the_data_file_byte_exact():
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "data/iris.csv: text: unset"  # -text: never convert line endings
     assert b"\r" not in IRIS_PATH.read_bytes()
+
+
+def test_train_val_test_split_sizes_stratified_and_reproducible():
+    from course_utils.data import train_val_test_split
+    X, y, _, _ = load_iris()
+    parts = train_val_test_split(X, y, val_size=30, test_size=0.2, seed=4)
+    X_train, X_val, X_test, y_train, y_val, y_test = parts
+    assert [len(X_train), len(X_val), len(X_test)] == [90, 30, 30]
+    assert [len(y_train), len(y_val), len(y_test)] == [90, 30, 30]
+    for part in (y_train, y_val, y_test):
+        counts = torch.bincount(part, minlength=3)
+        assert counts.max() - counts.min() == 0
+    rows = {tuple(r) for r in torch.cat([X_train, X_val, X_test]).tolist()}
+    assert rows == {tuple(r) for r in X.tolist()}  # every distinct flower lands somewhere
+    again = train_val_test_split(X, y, val_size=30, test_size=0.2, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(parts, again, strict=True))
+
+
+def test_train_val_test_split_refuses_sizes_that_leave_no_training_rows():
+    from course_utils.data import train_val_test_split
+    X, y, _, _ = load_iris()
+    with pytest.raises(ValueError, match="leave no training rows"):
+        train_val_test_split(X, y, val_size=75, test_size=75)

@@ -307,3 +307,72 @@ def test_fit_accepts_numpy_integers_for_epochs_and_batch_size():
     history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y,
                   np.int64(2), np.int32(16))
     assert len(history["loss"]) == 2
+
+
+# ---- lr_find and fit's on_step hook ----
+
+def test_lr_find_grows_lr_geometrically_and_stops_on_the_explosion():
+    X, y = blobs()
+    model = small_mlp()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    lrs, losses = training.lr_find(model, CrossEntropyLoss(), optimizer, X, y, batch_size=16,
+                                   lr_min=1e-3, lr_max=1e3, num_steps=60)
+    assert len(lrs) == len(losses) < 60  # stopped before the end: lr 1e3 explodes
+    ratios = np.array(lrs[1:]) / np.array(lrs[:-1])
+    np.testing.assert_allclose(ratios, (1e6) ** (1 / 59), rtol=1e-12)
+    assert lrs[0] == 1e-3
+    last = losses[-1]
+    assert not np.isfinite(last) or last > 4 * min(losses)
+    assert all(np.isfinite(v) and v <= 4 * min(losses[:i + 1]) for i, v in enumerate(losses[:-1]))
+
+
+def test_lr_find_restores_model_and_optimizer():
+    X, y = blobs()
+    model = small_mlp()
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    training.lr_find(model, CrossEntropyLoss(), optimizer, X, y, batch_size=16, num_steps=20)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert optimizer.lr == 0.1 and optimizer.state_dict()["state"] == {}
+
+
+def test_lr_find_without_restore_keeps_the_trained_model():
+    X, y = blobs()
+    model = small_mlp()
+    w = model[0].weight.data.clone()
+    training.lr_find(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y,
+                     batch_size=16, num_steps=10, restore=False)
+    assert not torch.equal(model[0].weight.data, w)
+
+
+def test_lr_find_stops_on_nan():
+    X, y = blobs()
+    X = X.clone()
+    X[5] = float("nan")
+    lrs, losses = training.lr_find(small_mlp(), CrossEntropyLoss(),
+                                   SGD(small_mlp().parameters(), lr=0.1), X, y, batch_size=80)
+    assert len(losses) == 1 and np.isnan(losses[0])
+
+
+def test_lr_find_rejects_bad_arguments():
+    X, y = blobs()
+    model = small_mlp()
+    opt = SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="0 < lr_min < lr_max"):
+        training.lr_find(model, CrossEntropyLoss(), opt, X, y, 16, lr_min=1.0, lr_max=0.1)
+    with pytest.raises(ValueError, match="stop_factor > 1"):
+        training.lr_find(model, CrossEntropyLoss(), opt, X, y, 16, stop_factor=1.0)
+    with pytest.raises(TypeError, match="optimizer with an lr attribute"):
+        training.lr_find(model, CrossEntropyLoss(), object(), X, y, 16)
+
+
+def test_fit_calls_on_step_after_every_step():
+    X, y = blobs()
+    model = small_mlp()
+    calls = []
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=3, batch_size=32,
+        on_step=lambda: calls.append(model[0].weight.data.clone()))
+    assert len(calls) == 3 * 3  # 80 rows in batches of 32: 3 batches per epoch
+    assert not torch.equal(calls[0], calls[1])
+    with pytest.raises(TypeError, match="on_step as a callable"):
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 1, 32, on_step=3)

@@ -1,0 +1,53 @@
+"""Tests for course_utils.plot_iris: the figures of notebook 07 draw, and refuse bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_utils.plot_iris import (  # noqa: E402
+    plot_confusion_matrix,
+    plot_lr_find,
+    plot_scatter_matrix,
+    plot_update_ratios,
+)
+
+
+def test_scatter_matrix_has_one_panel_per_pair_and_highlights():
+    X = torch.randn(12, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 3
+    axes = plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q", "r"],
+                               highlight=torch.arange(12) == 4, figsize=(3, 3))
+    assert axes.shape == (3, 3)
+    assert len(axes[0, 1].collections) == 4  # 3 classes + the highlight ring
+    with pytest.raises(ValueError, match="3 feature names"):
+        plot_scatter_matrix(X, y, ["a"], ["p", "q", "r"])
+    with pytest.raises(ValueError, match="bool tensor"):
+        plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q", "r"], highlight=torch.zeros(12))
+    plt.close("all")
+
+
+def test_confusion_matrix_figure_writes_the_counts():
+    M = torch.tensor([[3, 1], [0, 2]])
+    ax = plot_confusion_matrix(M, ["x", "y"])
+    assert [t.get_text() for t in ax.texts] == ["3", "1", "0", "2"]
+    with pytest.raises(ValueError, match="square integer"):
+        plot_confusion_matrix(M.double(), ["x", "y"])
+    with pytest.raises(ValueError, match="2 class names"):
+        plot_confusion_matrix(M, ["x"])
+    plt.close("all")
+
+
+def test_lr_find_and_update_ratio_figures_use_log_axes():
+    ax = plot_lr_find([1e-3, 1e-2, 1e-1], [1.1, 0.9, 2.0], chosen=1e-2)
+    assert ax.get_xscale() == "log" and len(ax.lines) == 2
+    with pytest.raises(ValueError, match="same length"):
+        plot_lr_find([1e-3, 1e-2], [1.0])
+    plt.close("all")
+    ax = plot_update_ratios({"0.weight": [1e-2, 1e-3], "2.weight": [2e-2, 2e-3]})
+    assert ax.get_yscale() == "log" and len(ax.lines) == 3  # two layers and the guide
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_update_ratios({})
+    plt.close("all")
