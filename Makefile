@@ -31,8 +31,10 @@ $(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json jupyterlab/i
 course: $(STAMP)  ## install (first time only) and open JupyterLab on notebooks/
 	$(LAB) notebooks
 
-test: $(STAMP)  ## unit tests + every notebook under nbval (strict), then lint
-	$(BIN)/pytest
+# One pytest worker per core; conftest.py keeps each notebook (and each notebook's
+# exercise harness) on one worker, in order.
+test: $(STAMP)  ## unit tests + every notebook under nbval (strict) + the exercise harness, then lint
+	$(BIN)/pytest -n auto
 	$(BIN)/ruff check .
 
 lint: $(STAMP)  ## ruff on the library, tests and notebooks
