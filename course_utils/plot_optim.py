@@ -55,17 +55,21 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
 
 
 def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
-                  title: str | None = None):
+                  floor: float = 1e-12, title: str | None = None):
     """Final loss against learning rate, log-log, one line per optimizer.
 
     A run whose final loss is nan, inf or above ``cap`` (diverged) is drawn at ``cap``
-    with an x marker, so divergence shows as a line hitting the ceiling.
+    with an x marker, so divergence shows as a line hitting the ceiling. Losses below
+    ``floor`` are drawn at the floor (a y-axis over 80 decades says nothing and is slow).
     Args:
         lrs: (K,) learning rates > 0. finals: dict name -> (K,) final losses.
-        ax: Axes (default: the current one). cap: the ceiling, > 0.
+        ax: Axes (default: the current one). cap > floor > 0: the ceiling and the floor.
     Returns: the Axes.
     """
     lr = _curve("lrs", lrs, "plot_lr_sweep")
+    if not 0 < floor < cap:
+        raise ValueError(f"plot_lr_sweep expected 0 < floor < cap, got floor={floor!r}, "
+                         f"cap={cap!r}")
     if not (lr > 0).all():
         raise ValueError(f"plot_lr_sweep expected learning rates > 0, got {lr.tolist()}")
     arrays = _named(finals, "plot_lr_sweep")
@@ -75,14 +79,15 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
             raise ValueError(f"plot_lr_sweep expected finals[{name!r}] of shape {lr.shape}, "
                              f"got {y.shape}")
         diverged = ~np.isfinite(y) | (y > cap)
-        y = np.where(diverged, cap, np.maximum(y, 1e-300))
+        y = np.where(diverged, cap, np.maximum(y, floor))
         (line,) = ax.plot(lr, y, marker="o", markersize=3, label=name)
         ax.plot(lr[diverged], y[diverged], "x", color=line.get_color(), markersize=8)
-    ax.axhline(cap, color="0.5", linewidth=0.8, linestyle=":")
+    for level in (cap, floor):
+        ax.axhline(level, color="0.5", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("final loss (x: diverged)")
+    ax.set_ylabel(f"final loss (x: diverged; floor {floor:.0e})")
     if title:
         ax.set_title(title)
     ax.legend()

@@ -310,7 +310,8 @@ def plot_decision_regions(predict: Callable, X: torch.Tensor, y: torch.Tensor, a
     return ax
 
 
-def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, padding: float = 0.5):
+def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, padding: float = 0.5,
+                         resolution: int = 200):
     """Contours of a 2-D function with one line per optimizer path.
 
     The window is the bounding box of all paths plus ``padding``, with equal
@@ -321,15 +322,19 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
             lambda u, v: u**2 + 10 * v**2.
         paths: dict name -> (T, 2) tensor of iterates (the first row is the start).
         ax: Axes (default: the current one). levels: contour levels (int or list).
+        resolution: grid points per axis for the contours (fewer draw faster).
     Returns:
         the Axes, with one line per path (in dict order) and a contour set.
     """
     if not isinstance(paths, Mapping) or not paths:
         raise TypeError(f"plot_optimizer_paths expected a non-empty dict name -> (T, 2) "
                         f"tensor, got {type(paths).__name__}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"plot_optimizer_paths expected resolution as an int >= 2, "
+                         f"got {resolution!r}")
     arrays = {name: _path(name, p) for name, p in paths.items()}
     ax = _axes(ax)
-    uu, vv = _grid(np.concatenate(list(arrays.values())), 200, padding)
+    uu, vv = _grid(np.concatenate(list(arrays.values())), resolution, padding)
     with torch.no_grad():
         z = f(torch.as_tensor(uu), torch.as_tensor(vv))
     if not isinstance(z, torch.Tensor) or z.shape != uu.shape:

@@ -260,10 +260,13 @@ def test_plot_curves_and_lr_sweep_draw_one_line_per_name_and_mark_divergence():
     plot_curves(curves, ax=ax1)
     assert [line.get_label() for line in ax1.lines] == ["a", "b"] and ax1.get_yscale() == "log"
     assert torch.isnan(torch.tensor(ax1.lines[1].get_ydata())).tolist() == [False, True]
-    finals = {"SGD": torch.tensor([0.5, float("nan")])}
-    plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=10.0)
+    finals = {"SGD": torch.tensor([1e-90, float("nan")])}
+    plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=10.0, floor=1e-6)
     marks = [line for line in ax2.lines if line.get_marker() == "x"]
     assert len(marks) == 1 and marks[0].get_ydata().tolist() == [10.0]
+    assert ax2.lines[0].get_ydata().tolist() == [1e-6, 10.0]  # clipped to the floor and the cap
+    with pytest.raises(ValueError, match="0 < floor < cap"):
+        plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=1.0, floor=2.0)
     with pytest.raises(ValueError, match=r"finals\['SGD'\] of shape \(2,\)"):
         plot_lr_sweep(torch.tensor([0.1, 1.0]), {"SGD": torch.tensor([0.5])}, ax=ax2)
     with pytest.raises(ValueError, match="learning rates > 0"):
@@ -272,4 +275,20 @@ def test_plot_curves_and_lr_sweep_draw_one_line_per_name_and_mark_divergence():
         plot_curves({}, ax=ax1)
     with pytest.raises(ValueError, match="1-D tensor"):
         plot_curves({"a": [1.0, 2.0]}, ax=ax1)
+    plt.close(fig)
+
+
+def test_plot_optimizer_paths_resolution_sets_the_contour_grid_and_is_checked():
+    fig, ax = plt.subplots()
+    path = torch.tensor([[1.0, 1.0], [0.5, 0.2]], dtype=torch.float64)
+    seen = []
+
+    def f(u, v):
+        seen.append(tuple(u.shape))
+        return u**2 + v**2
+
+    plot_optimizer_paths(f, {"a": path}, ax=ax, resolution=50)
+    assert seen == [(50, 50)]
+    with pytest.raises(ValueError, match="resolution as an int >= 2, got 1"):
+        plot_optimizer_paths(f, {"a": path}, ax=ax, resolution=1)
     plt.close(fig)

@@ -89,3 +89,9 @@ def test_a_diverging_run_keeps_going_with_nan_or_inf():
 def test_bad_input_raises_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_diverging_rosenbrock_run_ends_in_nan_or_inf_without_an_exception():
+    start = torch.tensor([-1.5, 2.0], dtype=torch.float64)
+    _, values = run_optimizer(lambda ps: SGD(ps, lr=0.1), Rosenbrock(), start, 50)
+    assert not torch.isfinite(values[-1])
