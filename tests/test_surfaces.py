@@ -66,7 +66,7 @@ class _TorchOnData:
 
 def test_a_diverging_run_keeps_going_with_nan_or_inf():
     path, values = run_optimizer(
-        lambda ps: SGD(ps, lr=0.6), Quadratic(), torch.tensor([1.0, 1.0], dtype=torch.float64), 3000
+        lambda ps: SGD(ps, lr=10.0), Quadratic(), torch.tensor([1.0, 1.0], dtype=torch.float64), 250
     )
     assert not torch.isfinite(values[-1])
 
