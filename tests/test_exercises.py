@@ -4,8 +4,10 @@ For each notebook, ``tests/exercises/<notebook>.toml`` lists per exercise the
 mistakes students really make (``[[exercise.wrong]]``: code, and a regex the
 check's AssertionError must match) and other correct answers
 (``[[exercise.correct]]``). The student edition of the notebook runs once, in
-ONE kernel, top to bottom; at each exercise the harness runs, in this order,
-each followed by the check cell:
+ONE kernel, top to bottom, limited to the exercises and the cells they depend
+on (a backward slice over names, tools/notebook_slice.py: figures, timings and
+studies that no exercise reads are left to the nbval run of the notebook); at
+each exercise the harness runs, in this order, each followed by the check cell:
 
 - the stub as the student gets it: the check must stop with "Exercise N.M is
   not done yet" (NotImplementedError), nothing else;
@@ -33,6 +35,10 @@ _TOOL = ROOT / "tools" / "make_student_version.py"
 _spec = importlib.util.spec_from_file_location("student", _TOOL)
 student = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(student)
+_spec = importlib.util.spec_from_file_location("notebook_slice",
+                                               ROOT / "tools" / "notebook_slice.py")
+notebook_slice = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(notebook_slice)
 
 
 def exercises_in(path: Path) -> dict:
@@ -133,6 +139,28 @@ def _check_exercise(client, stub_cell, check_cell, original: str, block: dict, e
     return results
 
 
+def _check_index(nb, index: int) -> int:
+    return next(i for i in range(index + 1, len(nb.cells)) if nb.cells[i].cell_type == "code")
+
+
+def _cells_to_run(nb, originals, by_cell: dict, spec: dict) -> set:
+    """The exercises' cells and the cells they depend on (tools/notebook_slice.py).
+
+    Figures, timings and studies that no exercise reads are left to the nbval run;
+    so are the cells after the last exercise's check.
+    """
+    targets = set(by_cell) | {_check_index(nb, index) for index in by_cell}
+    answers = set()
+    for index, block in by_cell.items():
+        entry = spec.get(block["id"], {})
+        for case in [*entry.get("wrong", []), *entry.get("correct", [])]:
+            answer = student.replace_blocks(originals[index].source, [case["code"]])
+            answers |= notebook_slice.names(answer).reads
+        answers |= notebook_slice.names(originals[index].source).reads
+    sources = [c.source if c.cell_type == "code" else None for c in nb.cells]
+    return notebook_slice.needed(sources, targets, answers)
+
+
 def run_student_edition(path: Path) -> dict:
     """Run a notebook's student edition once; (exercise id, case label) -> None or the problem."""
     nb, _ = student.student_notebook(path)
@@ -143,17 +171,14 @@ def run_student_edition(path: Path) -> dict:
     client = NotebookClient(nb, kernel_name="python3", timeout=60,
                             resources={"metadata": {"path": str(path.parent)}})
     checks = set()
-    # Cells after the last exercise's check feed no check: the nbval run covers them.
-    last = max((next(i for i in range(index + 1, len(nb.cells)) if nb.cells[i].cell_type == "code")
-                for index in by_cell), default=-1)
+    runs = _cells_to_run(nb, originals, by_cell, spec)
     with client.setup_kernel():
-        for index, cell in enumerate(nb.cells[:last + 1]):
-            if cell.cell_type != "code" or index in checks:
+        for index, cell in enumerate(nb.cells):
+            if index not in runs or index in checks:
                 continue
             if index in by_cell:
                 block = by_cell[index]
-                check_index = next(i for i in range(index + 1, len(nb.cells))
-                                   if nb.cells[i].cell_type == "code")
+                check_index = _check_index(nb, index)
                 checks.add(check_index)
                 for label, problem in _check_exercise(client, cell, nb.cells[check_index],
                                                       originals[index].source, block,
