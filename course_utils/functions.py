@@ -55,6 +55,8 @@ class LinearFunction(torch.autograd.Function):
 
     Backward: dX = grad_output W; dW = grad_output^T X; db = sum_n grad_output[n].
     Each is computed only if ``ctx.needs_input_grad`` asks for it; ``bias=None`` gets None.
+    X, weight and bias must be tensors of one floating dtype (a numpy bias would silently
+    become a constant without a gradient, so it is refused).
 
     Shape:
         - X, dX: (N, in); W, dW: (out, in); b, db: (out,) or None; out, grad_output: (N, out)
@@ -64,6 +66,14 @@ class LinearFunction(torch.autograd.Function):
     def forward(ctx, X, weight, bias=None):
         _floating(X, "LinearFunction")
         check_tensor(weight, "LinearFunction", "weight")
+        if weight.dtype != X.dtype:
+            raise TypeError(f"LinearFunction expected weight of X's dtype {X.dtype}, "
+                            f"got {weight.dtype} (convert with weight.to(X.dtype))")
+        if bias is not None:
+            check_tensor(bias, "LinearFunction", "bias")
+            if bias.dtype != X.dtype:
+                raise TypeError(f"LinearFunction expected bias of X's dtype {X.dtype}, "
+                                f"got {bias.dtype} (convert with bias.to(X.dtype))")
         if X.ndim != 2 or weight.ndim != 2 or X.shape[1] != weight.shape[1]:
             raise ValueError(f"LinearFunction expected X (N, in) and weight (out, in) with the "
                              f"same in, got X {tuple(X.shape)} and weight {tuple(weight.shape)}")

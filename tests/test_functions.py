@@ -1,5 +1,6 @@
 """course_utils.functions: hand cases, gradcheck in float64, torch references, bad input."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,6 +80,15 @@ def test_bad_input_is_refused():
         LinearFunction.apply(torch.ones(2, 3), torch.ones(4, 2))
     with pytest.raises(ValueError, match=r"bias of shape \(4,\)"):
         LinearFunction.apply(torch.ones(2, 3), torch.ones(4, 3), torch.ones(3))
+    X64 = torch.ones(2, 3, dtype=torch.float64)
+    with pytest.raises(TypeError, match="weight of X's dtype torch.float64, got torch.float32"):
+        LinearFunction.apply(X64, torch.ones(4, 3))
+    with pytest.raises(TypeError, match="weight of X's dtype torch.float64, got torch.int64"):
+        LinearFunction.apply(X64, torch.ones(4, 3, dtype=torch.int64))
+    with pytest.raises(TypeError, match=r"Tensor as bias, got numpy.ndarray \(use torch.as_tensor"):
+        LinearFunction.apply(X64, torch.ones(4, 3, dtype=torch.float64), np.ones(4))
+    with pytest.raises(TypeError, match="bias of X's dtype torch.float64, got torch.float32"):
+        LinearFunction.apply(X64, torch.ones(4, 3, dtype=torch.float64), torch.ones(4))
 
 
 def test_calling_an_instance_fails():
