@@ -121,6 +121,21 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
             f"yours {a[worst].item() + 0.0:.6g}, expected {e[worst].item() + 0.0:.6g}")
 
 
+def _close(actual: torch.Tensor, expected: torch.Tensor, rtol, atol) -> bool:
+    """assert_close's test, |actual - expected| <= atol + rtol |expected| everywhere, done
+    directly: torch.testing.assert_close costs about 1 s on its first call (torch 2.13
+    imports sympy and DTensor for it), so it is called only to report a failure."""
+    if (rtol is None) != (atol is None) or actual.layout != torch.strided or \
+            expected.layout != torch.strided or actual.device != expected.device or \
+            actual.is_complex() or expected.is_complex():
+        return False  # assert_close decides (and explains) these
+    if expected.dtype not in _DEFAULT_TOLERANCES and rtol is None:
+        return torch.equal(actual, expected)
+    rtol, atol = _tolerances(expected.dtype, rtol, atol)
+    with torch.no_grad():
+        return bool(torch.isclose(actual, expected, rtol=rtol, atol=atol).all())
+
+
 def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=None,
                 factors: dict | None = None, hint: str = "") -> None:
     """``torch.testing.assert_close(actual, expected)`` with a diagnosis in front of its report.
@@ -150,6 +165,8 @@ def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=No
     if actual.dtype != expected.dtype:
         raise AssertionError(f"{name} should have dtype {expected.dtype}, got {actual.dtype}."
                              f"{tail}")
+    if _close(actual, expected, rtol, atol):
+        return
     try:
         torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
     except AssertionError as error:

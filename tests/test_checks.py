@@ -167,3 +167,24 @@ def test_call_exercise_lets_an_unfinished_stub_speak():
 
 def test_matches_compares_to_rounding_and_shape():
     assert matches(E * 3 / 3, E) and not matches(E.T, E) and not matches([1.0], E)
+
+
+def test_check_close_passes_exactly_when_assert_close_does():
+    gen = torch.Generator().manual_seed(0)
+    for dtype, rtol, atol in [(torch.float64, None, None), (torch.float32, None, None),
+                              (torch.float64, 1e-3, 0.0), (torch.int64, None, None)]:
+        expected = (torch.randn(200, generator=gen, dtype=torch.float64) * 10).to(dtype)
+        for scale in (0.0, 1e-8, 1e-6, 1e-4, 1e-2):
+            noise = torch.randn(200, generator=gen, dtype=torch.float64) * scale
+            actual = (expected.double() * (1 + noise)).to(dtype)
+            try:
+                torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
+                reference = True
+            except AssertionError:
+                reference = False
+            try:
+                check_close("x", actual, expected, rtol=rtol, atol=atol)
+                ours = True
+            except AssertionError:
+                ours = False
+            assert ours == reference, (dtype, rtol, atol, scale)
