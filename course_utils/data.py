@@ -80,6 +80,13 @@ def _check_Xy(X: torch.Tensor, y: torch.Tensor, where: str) -> None:
         raise ValueError(f"{where} needs at least 2 rows, got {len(X)}: one for each side")
 
 
+def _check_seed(seed, where: str) -> int:
+    """A seed for torch.Generator.manual_seed: an int (Python or numpy), not a float or a bool."""
+    if not is_integer(seed):
+        raise ValueError(f"{where} expected seed as an int, got {seed!r}")
+    return int(seed)
+
+
 def _test_count(n: int, test_size) -> int:
     """scikit-learn's rule: an int is the number of test rows, a fraction is rounded up."""
     if is_integer(test_size) and 0 < test_size:
@@ -160,7 +167,7 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify=True):
     """
     _check_Xy(X, y, "train_test_split")
     n_test = _test_count(len(X), test_size)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(_check_seed(seed, "train_test_split"))
     if stratify:
         train_idx, test_idx = _stratified_indices(y, n_test, gen)
     else:
@@ -184,6 +191,7 @@ def train_val_test_split(X, y, val_size, test_size, seed=0, stratify=True):
         ``X_train, X_val, X_test, y_train, y_val, y_test``.
     """
     _check_Xy(X, y, "train_val_test_split")
+    seed = _check_seed(seed, "train_val_test_split")
     n_test = _test_count(len(X), test_size)
     n_val = _test_count(len(X), val_size)
     if n_val >= len(X) - n_test:

@@ -15,6 +15,16 @@ from course_utils._checks import check_tensor, positive_int
 __all__ = ["UpdateRatios", "class_summary", "confusion_matrix"]
 
 
+def _check_class_ids(t: torch.Tensor, C: int, where: str, name: str) -> None:
+    """t must be (N,) integer class ids in [0, C): floats and bools are not class ids."""
+    if t.ndim != 1 or t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
+        raise ValueError(f"{where} expected {name} as (N,) integer class ids, "
+                         f"got {tuple(t.shape)} {t.dtype}")
+    if t.numel() and (t.min() < 0 or t.max() >= C):
+        raise ValueError(f"{where} expected {name} in [0, {C - 1}] for num_classes={C}, got "
+                         f"values from {t.min().item()} to {t.max().item()}")
+
+
 def confusion_matrix(logits_or_preds: torch.Tensor, y: torch.Tensor,
                      num_classes: int) -> torch.Tensor:
     """M[i, j] = number of samples of true class i predicted as class j.
@@ -36,14 +46,12 @@ def confusion_matrix(logits_or_preds: torch.Tensor, y: torch.Tensor,
         if preds.shape[1] != C:
             raise ValueError(f"confusion_matrix expected scores of shape (N, {C}), "
                              f"got {tuple(preds.shape)}")
+        if preds.is_floating_point() and bool(preds.isnan().any()):
+            raise ValueError("confusion_matrix got nan scores: argmax would count nan as the "
+                             "largest (did training diverge?)")
         preds = preds.argmax(1)
     for name, t in (("predictions", preds), ("y", y)):
-        if t.ndim != 1 or t.is_floating_point():
-            raise ValueError(f"confusion_matrix expected {name} as (N,) integer class ids, "
-                             f"got {tuple(t.shape)} {t.dtype}")
-        if t.numel() and (t.min() < 0 or t.max() >= C):
-            raise ValueError(f"confusion_matrix expected {name} in [0, {C - 1}], got values "
-                             f"from {t.min().item()} to {t.max().item()}")
+        _check_class_ids(t, C, "confusion_matrix", name)
     if preds.shape != y.shape:
         raise ValueError(f"confusion_matrix expected as many predictions as labels, got "
                          f"{preds.shape[0]} and {y.shape[0]}")
@@ -64,6 +72,7 @@ def class_summary(X: torch.Tensor, y: torch.Tensor, num_classes: int) -> tuple:
     if X.ndim != 2 or not X.is_floating_point() or y.shape != (X.shape[0],):
         raise ValueError(f"class_summary expected floating X (N, D) and y (N,), got X "
                          f"{tuple(X.shape)} {X.dtype} and y {tuple(y.shape)}")
+    _check_class_ids(y, C, "class_summary", "y")
     counts = torch.bincount(y, minlength=C)
     if len(counts) > C or (counts < 2).any():
         raise ValueError(f"class_summary needs at least 2 rows of each class 0..{C - 1}, "
@@ -79,10 +88,15 @@ class UpdateRatios:
     Create it before training (it copies the current weights), pass it as
     ``fit(..., on_step=recorder)``; after training ``recorder.ratios[name]`` is a list
     with one float per optimizer step. Only parameters whose name ends in "weight"
-    are watched (biases start near 0, where a ratio means little).
+    are watched (biases start near 0, where a ratio means little). A weight that is
+    exactly zero before a step has no size to compare with: its ratio is recorded as
+    inf (nan if it did not move either), as the division gives, never a made-up number.
     """
 
     def __init__(self, model):
+        if isinstance(model, type):
+            raise TypeError(f"UpdateRatios expected a model instance, got the class "
+                            f"{model.__name__}")
         named = [(n, p) for n, p in model.named_parameters() if n.endswith("weight")]
         if not named:
             raise ValueError("UpdateRatios found no parameter named '...weight' in the model")
@@ -94,5 +108,5 @@ class UpdateRatios:
         for name, p in self._params.items():
             before = self._previous[name]
             step = (p.data - before).norm()
-            self.ratios[name].append((step / before.norm().clamp_min(1e-300)).item())
+            self.ratios[name].append((step / before.norm()).item())  # x / 0 = inf, 0 / 0 = nan
             self._previous[name] = p.data.clone()

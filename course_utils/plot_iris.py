@@ -29,17 +29,31 @@ def _points(X, y, where: str) -> tuple:
     return X.detach().cpu().double().numpy(), y.detach().cpu().numpy()
 
 
+def _check_class_names(class_names: Sequence, labels: np.ndarray, where: str) -> None:
+    """One name per class id in labels, and no more classes than the palette has colours."""
+    needed = int(labels.max()) + 1 if labels.size else 0
+    if not needed <= len(class_names) <= len(COLORS):
+        raise ValueError(f"{where} expected one class name per class id 0..{needed - 1} (at most "
+                         f"{len(COLORS)}, the palette's colours), got {len(class_names)} names")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{where} expected class ids >= 0, got {int(labels.min())}")
+
+
 def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequence,
                         class_names: Sequence, highlight: torch.Tensor | None = None,
                         figsize=(9, 9)):
     """Every pair of features as a scatter plot, coloured by class; histograms on the diagonal.
 
-    Panel (i, j) plots feature j (x) against feature i (y). ``highlight``, a (N,) bool
-    mask, circles those points in black on every panel (e.g. misclassified flowers).
+    Panel (i, j), below the diagonal (j < i), plots feature j (x) against feature i (y);
+    the panels above it would repeat them mirrored and are left empty (the legend goes
+    there). Diagonal panel i: feature i's histogram per class, with bins common to all
+    classes, drawn as outlines in the class's colour and line style (readable in grey).
+    Each column shares its x axis. ``highlight``, a (N,) bool mask, circles those points
+    in black on every scatter panel (e.g. misclassified flowers).
 
     Args:
         X: (N, D) features. y: (N,) class ids in 0..C-1. feature_names: D names.
-        class_names: C names. highlight: optional (N,) bool.
+        class_names: C names, C > max(y), C <= len(COLORS). highlight: optional (N,) bool.
     Returns:
         the (D, D) numpy array of Axes.
     """
@@ -48,23 +62,29 @@ def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequenc
     if len(feature_names) != D:
         raise ValueError(f"plot_scatter_matrix expected {D} feature names, "
                          f"got {len(feature_names)}")
+    _check_class_names(class_names, labels, "plot_scatter_matrix")
     if highlight is not None and (not isinstance(highlight, torch.Tensor)
                                   or highlight.dtype != torch.bool or highlight.shape != y.shape):
         raise ValueError(f"plot_scatter_matrix expected highlight as a ({len(labels)},) "
                          "bool tensor")
-    fig, axes = plt.subplots(D, D, figsize=figsize, squeeze=False)
+    mask = highlight.cpu().numpy() if highlight is not None and bool(highlight.any()) else None
+    fig, axes = plt.subplots(D, D, figsize=figsize, squeeze=False, sharex="col")
     for i in range(D):
+        edges = np.histogram_bin_edges(points[:, i], bins=12)  # the same bins for every class
         for j in range(D):
             ax = axes[i, j]
+            if j > i:
+                ax.set_axis_off()
+                continue
             for c, name in enumerate(class_names):
                 rows = labels == c
                 if i == j:
-                    ax.hist(points[rows, i], bins=12, color=COLORS[c], alpha=0.6, label=name)
+                    ax.hist(points[rows, i], bins=edges, histtype="step", color=COLORS[c],
+                            linestyle=LINESTYLES[c], linewidth=1.5, label=name)
                 else:
                     ax.scatter(points[rows, j], points[rows, i], s=12, color=COLORS[c],
                                marker=MARKERS[c], label=name)
-            if highlight is not None and i != j and bool(highlight.any()):
-                mask = highlight.cpu().numpy()
+            if mask is not None and i != j:
                 ax.scatter(points[mask, j], points[mask, i], s=90, facecolors="none",
                            edgecolors="k", linewidths=1.5, label="highlighted")
             # ticks and labels on the outer panels only: inner ones repeat them (and cost time)
@@ -73,8 +93,10 @@ def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequenc
             if i == D - 1:
                 ax.set_xlabel(feature_names[j])
             if j == 0:
-                ax.set_ylabel(feature_names[i])
-    axes[0, 1].legend(fontsize="small")
+                ax.set_ylabel(feature_names[i] if i else f"{feature_names[0]}\n(count)")
+    if D > 1:
+        handles, names = axes[1, 0].get_legend_handles_labels()
+        axes[0, D - 1].legend(handles, names, loc="upper right", fontsize="small")
     fig.subplots_adjust(hspace=0.08, wspace=0.08)
     return axes
 

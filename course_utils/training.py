@@ -5,10 +5,12 @@ zero the gradients, forward, loss, backward, optimizer step; after each epoch,
 record the mean training loss (and accuracy) and, given validation data,
 the validation loss and accuracy computed in eval mode under torch.no_grad().
 
-Speed: fit checks its arguments once per call and the labels once per epoch
-(the first batch takes the full accuracy checks, later batches only the cheap
-nan check), and skips dX of the first layer (``backward(..., input_grad=False)``),
-which nobody uses: the same work as the equivalent loop written in torch.
+Speed: fit checks its arguments and the labels once per call (the first
+training batch and the first validation pass take the full accuracy checks,
+later ones only the cheap nan check), and skips dX of the first layer
+(``backward(..., input_grad=False)``), which nobody uses: the same work as the
+equivalent loop written in torch. lr_find, the learning-rate range test, lives in
+course_utils.lr_finder; ``from course_utils.training import lr_find`` still works.
 """
 
 import inspect
@@ -18,7 +20,7 @@ import torch
 
 from course_utils._checks import check_tensor, is_integer, positive_int
 
-__all__ = ["accuracy", "fit", "iterate_minibatches", "lr_find"]
+__all__ = ["accuracy", "fit", "iterate_minibatches"]  # and lr_find, from course_utils.lr_finder
 
 
 def _check_rows(X, y, where: str) -> None:
@@ -129,7 +131,8 @@ def _count_correct(logits: torch.Tensor, y: torch.Tensor, full_checks: bool) -> 
     return int((logits.argmax(1) == y).sum())
 
 
-def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool, on_step=None) -> tuple:
+def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool, on_step=None,
+                 full_checks: bool = True) -> tuple:
     """One pass over the batches; returns (mean loss, mean accuracy or None), row-weighted."""
     model.train()
     total_loss, total_correct, total_rows = 0.0, 0, 0
@@ -148,12 +151,13 @@ def _train_epoch(model, loss_fn, optimizer, batches, where, skip_dX: bool, on_st
         total_loss += loss * X_batch.shape[0]
         total_rows += X_batch.shape[0]
         if _is_classification(y_batch):
-            total_correct += _count_correct(logits, y_batch, full_checks=batch == 1)
+            total_correct += _count_correct(logits, y_batch, full_checks=full_checks and batch == 1)
     acc = total_correct / total_rows if _is_classification(y_batch) else None
     return total_loss / total_rows, acc
 
 
-def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor, epoch: int) -> tuple:
+def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor, epoch: int,
+              full_checks: bool = True) -> tuple:
     """(loss, accuracy or None) on the whole of X, y in eval mode (Dropout off).
 
     Under torch.no_grad(): the model and the loss keep what the last training
@@ -168,7 +172,9 @@ def _evaluate(model, loss_fn, X: torch.Tensor, y: torch.Tensor, epoch: int) -> t
             f"fit: the validation loss became {loss} after epoch {epoch} while the training "
             "loss was finite: check X_val for nan/inf"
         )
-    return loss, (accuracy(logits, y) if _is_classification(y) else None)
+    if not _is_classification(y):
+        return loss, None
+    return loss, _count_correct(logits, y, full_checks) / len(y)
 
 
 def _record(history: dict, prefix: str, loss: float, acc) -> None:
@@ -224,6 +230,9 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
     if on_step is not None and not callable(on_step):
         raise TypeError(f"fit expected on_step as a callable (or None), "
                         f"got {type(on_step).__name__}")
+    if isinstance(on_step, type):  # a class is callable, but calling it builds an object
+        raise TypeError(f"fit expected on_step as a callable object such as "
+                        f"{on_step.__name__}(model), got the class {on_step.__name__} itself")
     skip_dX = _accepts_input_grad(model)
     seeds = torch.Generator().manual_seed(seed)
     history = {}
@@ -232,76 +241,18 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
         if epoch <= start_epoch:  # done before the checkpoint: only its seed is drawn
             continue
         batches = iterate_minibatches(X, y, batch_size, shuffle=True, seed=epoch_seed)
-        where = (epoch, epochs)
-        _record(history, "",
-                *_train_epoch(model, loss_fn, optimizer, batches, where, skip_dX, on_step))
+        where, first = (epoch, epochs), epoch == start_epoch + 1  # full label checks once
+        _record(history, "", *_train_epoch(model, loss_fn, optimizer, batches, where, skip_dX,
+                                           on_step, full_checks=first))
         if val is not None:
-            _record(history, "val_", *_evaluate(model, loss_fn, *val, epoch))
+            _record(history, "val_", *_evaluate(model, loss_fn, *val, epoch, full_checks=first))
     model.eval()
     return history
 
 
-def lr_find(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, batch_size: int,
-            lr_min: float = 1e-4, lr_max: float = 10.0, num_steps: int = 100,
-            stop_factor: float = 4.0, seed: int = 0, restore: bool = True) -> tuple:
-    """Learning-rate range test: one step per batch, lr multiplied by a constant factor each step.
-
-    Step k (k = 0, 1, ...) uses lr_k = lr_min * q^k, q = (lr_max / lr_min)^(1 / (num_steps - 1)),
-    and records the loss of that batch before the step. It stops after num_steps steps, or
-    as soon as a loss is nan/inf or exceeds stop_factor * (the smallest loss so far); that
-    last loss is recorded too. Batches come from iterate_minibatches (seeded, reshuffled
-    after each pass). With restore, model and optimizer state (the lr included) are put
-    back afterwards, so the caller can train from the same start.
-
-    Args:
-        model, loss_fn, optimizer: as for fit (optimizer has an ``lr`` attribute).
-        X: (N, D). y: (N,) targets. batch_size: B >= 1.
-        lr_min < lr_max: positive floats. num_steps >= 2. stop_factor > 1.
-    Returns:
-        (lrs, losses): two lists of floats of the same length (<= num_steps).
-    """
-    _check_rows(X, y, "lr_find")
-    batch_size = positive_int(batch_size, "lr_find batch_size")
-    num_steps = positive_int(num_steps, "lr_find num_steps")
-    if not 0 < lr_min < lr_max or num_steps < 2:
-        raise ValueError(f"lr_find expected 0 < lr_min < lr_max and num_steps >= 2, got "
-                         f"lr_min={lr_min!r}, lr_max={lr_max!r}, num_steps={num_steps!r}")
-    if not stop_factor > 1:
-        raise ValueError(f"lr_find expected stop_factor > 1, got {stop_factor!r}")
-    if not hasattr(optimizer, "lr"):
-        raise TypeError(f"lr_find expected an optimizer with an lr attribute, got "
-                        f"{type(optimizer).__name__}")
-    saved = (_snapshot(model.state_dict()), _snapshot(optimizer.state_dict())) if restore else None
-    q = (lr_max / lr_min) ** (1 / (num_steps - 1))
-    lrs, losses = [], []
-    model.train()
-    batches, pass_seed = iter(()), seed
-    while len(lrs) < num_steps:
-        batch = next(batches, None)
-        if batch is None:  # a new pass over the data, shuffled differently
-            batches = iterate_minibatches(X, y, batch_size, seed=pass_seed)
-            pass_seed += 1
-            continue
-        optimizer.lr = lr_min * q ** len(lrs)
-        optimizer.zero_grad()
-        loss = loss_fn(model(batch[0]), batch[1]).item()
-        lrs.append(optimizer.lr)
-        losses.append(loss)
-        if not math.isfinite(loss) or loss > stop_factor * min(losses):
-            break
-        model.backward(loss_fn.backward())
-        optimizer.step()
-    if saved is not None:
-        model.load_state_dict(saved[0])
-        optimizer.load_state_dict(saved[1])
-    model.eval()
-    return lrs, losses
-
-
-def _snapshot(state: dict) -> dict:
-    """A deep copy of a state dict: the optimizer's buffers are its live tensors."""
-    if isinstance(state, dict):
-        return {k: _snapshot(v) for k, v in state.items()}
-    if isinstance(state, list):
-        return [_snapshot(v) for v in state]
-    return state.clone() if isinstance(state, torch.Tensor) else state
+def __getattr__(name: str):
+    """``from course_utils.training import lr_find`` keeps working: it lives in lr_finder."""
+    if name == "lr_find":
+        from course_utils.lr_finder import lr_find
+        return lr_find
+    raise AttributeError(f"module 'course_utils.training' has no attribute {name!r}")

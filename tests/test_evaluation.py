@@ -1,5 +1,7 @@
 """Tests for course_utils.evaluation: confusion matrix, class summary, update ratios."""
 
+import math
+
 import pytest
 import torch
 
@@ -32,6 +34,12 @@ def test_confusion_matrix_rejects_bad_input():
         confusion_matrix(torch.tensor([0, 1]), y, 3)
     with pytest.raises(TypeError, match="torch.Tensor"):
         confusion_matrix([0, 1, 2], y, 3)
+    with pytest.raises(ValueError, match="nan scores"):
+        confusion_matrix(torch.full((3, 3), float("nan")), y, 3)
+    with pytest.raises(ValueError, match="predictions as \\(N,\\) integer class ids.*torch.bool"):
+        confusion_matrix(torch.tensor([True, False, True]), y, 3)
+    with pytest.raises(ValueError, match="y as \\(N,\\) integer class ids.*torch.bool"):
+        confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([True, False, True]), 3)
 
 
 def test_class_summary_matches_per_class_statistics():
@@ -40,12 +48,18 @@ def test_class_summary_matches_per_class_statistics():
     counts, means, stds = class_summary(X, y, 2)
     assert counts.tolist() == [2, 2]
     assert means.tolist() == [[2.0, 2.0], [12.0, 2.0]]
-    torch.testing.assert_close(stds, torch.tensor([[2**0.5, 0.0], [8**0.5, 8**0.5]],
-                                                  dtype=torch.float64))
+    assert torch.allclose(stds, torch.tensor([[2**0.5, 0.0], [8**0.5, 8**0.5]],
+                                             dtype=torch.float64), rtol=1e-12, atol=0)
     with pytest.raises(ValueError, match="at least 2 rows of each class"):
         class_summary(X, torch.tensor([0, 0, 0, 1]), 2)
     with pytest.raises(ValueError, match="floating X"):
         class_summary(X.long(), y, 2)
+    with pytest.raises(ValueError, match=r"y as \(N,\) integer class ids, got \(4,\) torch.float"):
+        class_summary(X, y.float(), 2)
+    with pytest.raises(ValueError, match=r"y in \[0, 1\] for num_classes=2, got values from -1"):
+        class_summary(X, y - 1, 2)
+    with pytest.raises(ValueError, match=r"in \[0, 1\] for num_classes=2, got values from 0 to 2"):
+        class_summary(X, torch.tensor([0, 0, 1, 2]), 2)
 
 
 def test_update_ratios_records_the_relative_step_of_each_weight():
@@ -77,3 +91,21 @@ def test_update_ratios_needs_weights():
 
     with pytest.raises(ValueError, match="no parameter named"):
         UpdateRatios(NoWeights())
+
+
+def test_update_ratios_of_a_zero_weight_is_inf_not_a_made_up_number():
+    model = Sequential(Linear(2, 2)).to(torch.float64)
+    model[0].weight.data.zero_()
+    moved = UpdateRatios(model)
+    model[0].weight.data += 0.5
+    moved()  # ||0.5|| / ||0||
+    assert moved.ratios["0.weight"] == [float("inf")]
+    model[0].weight.data.zero_()
+    still = UpdateRatios(model)
+    still()  # 0 / 0
+    assert math.isnan(still.ratios["0.weight"][0])
+
+
+def test_update_ratios_refuses_the_class_in_place_of_an_instance():
+    with pytest.raises(TypeError, match="a model instance, got the class Sequential"):
+        UpdateRatios(Sequential)

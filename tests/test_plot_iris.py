@@ -21,11 +21,19 @@ def test_scatter_matrix_has_one_panel_per_pair_and_highlights():
     axes = plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q", "r"],
                                highlight=torch.arange(12) == 4, figsize=(3, 3))
     assert axes.shape == (3, 3)
-    assert len(axes[0, 1].collections) == 4  # 3 classes + the highlight ring
+    assert len(axes[1, 0].collections) == 4  # 3 classes + the highlight ring
+    assert not axes[0, 1].axison and axes[0, 2].get_legend() is not None  # upper triangle: legend
+    outlines = [patch.get_path().vertices[:, 0] for patch in axes[0, 0].patches]  # one per class
+    assert len(outlines) == 3
+    assert len({tuple(sorted(set(x))) for x in outlines}) == 1  # common bin edges for every class
     with pytest.raises(ValueError, match="3 feature names"):
         plot_scatter_matrix(X, y, ["a"], ["p", "q", "r"])
     with pytest.raises(ValueError, match="bool tensor"):
         plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q", "r"], highlight=torch.zeros(12))
+    with pytest.raises(ValueError, match=r"one class name per class id 0..2 .*got 2 names"):
+        plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q"])
+    with pytest.raises(ValueError, match=r"at most 8, the palette's colours\), got 9 names"):
+        plot_scatter_matrix(X, y, ["a", "b", "c"], list("abcdefghi"))
     plt.close("all")
 
 

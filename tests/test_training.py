@@ -246,14 +246,14 @@ def test_fit_trains_a_model_whose_backward_has_no_input_grad_argument():
     assert history["loss"][-1] < history["loss"][0]
 
 
-def test_fit_validates_the_labels_once_per_epoch_not_once_per_batch(monkeypatch):
+def test_fit_validates_the_labels_once_per_call_not_once_per_epoch(monkeypatch):
     calls = []
     monkeypatch.setattr(training, "_check_scores", lambda *a: calls.append(1))
     X, y = blobs()  # 80 rows, batch 8: 10 batches per epoch
     model = small_mlp()
     fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=3,
         batch_size=8, val=(X, y))
-    assert len(calls) == 3 + 3  # the first batch of each epoch, and each validation
+    assert len(calls) == 1 + 1  # the first training batch and the first validation pass
 
 
 class NanColumn(Module):
@@ -309,62 +309,7 @@ def test_fit_accepts_numpy_integers_for_epochs_and_batch_size():
     assert len(history["loss"]) == 2
 
 
-# ---- lr_find and fit's on_step hook ----
-
-def test_lr_find_grows_lr_geometrically_and_stops_on_the_explosion():
-    X, y = blobs()
-    model = small_mlp()
-    optimizer = SGD(model.parameters(), lr=0.1)
-    lrs, losses = training.lr_find(model, CrossEntropyLoss(), optimizer, X, y, batch_size=16,
-                                   lr_min=1e-3, lr_max=1e3, num_steps=60)
-    assert len(lrs) == len(losses) < 60  # stopped before the end: lr 1e3 explodes
-    ratios = np.array(lrs[1:]) / np.array(lrs[:-1])
-    np.testing.assert_allclose(ratios, (1e6) ** (1 / 59), rtol=1e-12)
-    assert lrs[0] == 1e-3
-    last = losses[-1]
-    assert not np.isfinite(last) or last > 4 * min(losses)
-    assert all(np.isfinite(v) and v <= 4 * min(losses[:i + 1]) for i, v in enumerate(losses[:-1]))
-
-
-def test_lr_find_restores_model_and_optimizer():
-    X, y = blobs()
-    model = small_mlp()
-    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    training.lr_find(model, CrossEntropyLoss(), optimizer, X, y, batch_size=16, num_steps=20)
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert optimizer.lr == 0.1 and optimizer.state_dict()["state"] == {}
-
-
-def test_lr_find_without_restore_keeps_the_trained_model():
-    X, y = blobs()
-    model = small_mlp()
-    w = model[0].weight.data.clone()
-    training.lr_find(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y,
-                     batch_size=16, num_steps=10, restore=False)
-    assert not torch.equal(model[0].weight.data, w)
-
-
-def test_lr_find_stops_on_nan():
-    X, y = blobs()
-    X = X.clone()
-    X[5] = float("nan")
-    lrs, losses = training.lr_find(small_mlp(), CrossEntropyLoss(),
-                                   SGD(small_mlp().parameters(), lr=0.1), X, y, batch_size=80)
-    assert len(losses) == 1 and np.isnan(losses[0])
-
-
-def test_lr_find_rejects_bad_arguments():
-    X, y = blobs()
-    model = small_mlp()
-    opt = SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="0 < lr_min < lr_max"):
-        training.lr_find(model, CrossEntropyLoss(), opt, X, y, 16, lr_min=1.0, lr_max=0.1)
-    with pytest.raises(ValueError, match="stop_factor > 1"):
-        training.lr_find(model, CrossEntropyLoss(), opt, X, y, 16, stop_factor=1.0)
-    with pytest.raises(TypeError, match="optimizer with an lr attribute"):
-        training.lr_find(model, CrossEntropyLoss(), object(), X, y, 16)
-
+# ---- fit's on_step hook (lr_find: tests/test_lr_finder.py) ----
 
 def test_fit_calls_on_step_after_every_step():
     X, y = blobs()
@@ -376,3 +321,17 @@ def test_fit_calls_on_step_after_every_step():
     assert not torch.equal(calls[0], calls[1])
     with pytest.raises(TypeError, match="on_step as a callable"):
         fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 1, 32, on_step=3)
+    with pytest.raises(TypeError, match=r"such as UpdateRatios\(model\), got the class"):
+        from course_utils.evaluation import UpdateRatios
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 1, 32,
+            on_step=UpdateRatios)
+
+
+def test_a_resumed_fit_checks_the_labels_on_its_first_epoch(monkeypatch):
+    calls = []
+    monkeypatch.setattr(training, "_check_scores", lambda *a: calls.append(1))
+    X, y = blobs()
+    model = small_mlp()
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, epochs=4,
+        batch_size=8, start_epoch=2)
+    assert len(calls) == 1
