@@ -14,7 +14,9 @@ two share no memory: training one leaves the other as it was. Layer by layer:
     Sequential              Sequential              children "0", "1", ...
 
 Parameter names match ("0.weight", "2.bias"), so a state dict of one loads into the
-other unchanged. The dtype of the parameters is kept; the train/eval mode too.
+other unchanged. The dtype of the parameters is kept (all parameters must share one
+dtype: a model with mixed dtypes is refused, convert it with ``.to(dtype)`` first); the
+train/eval mode is kept too.
 Building the new layers draws (and discards) initial weights from torch's global
 generator, as constructing them by hand would.
 """
@@ -43,6 +45,28 @@ _SIMPLE = ((layers.ReLU, nn.ReLU), (layers.Sigmoid, nn.Sigmoid), (layers.Tanh, n
            (layers.ReQU, ReQU))
 
 
+def _name(value) -> str:
+    """'torch.nn.Linear', 'course_utils.layers.Sequential': names a student can look up."""
+    kind = type(value)
+    if kind.__module__.startswith("torch.nn."):
+        return f"torch.nn.{kind.__name__}"
+    if kind.__module__.startswith("course_utils."):
+        return f"{kind.__module__}.{kind.__qualname__}"
+    return type_name(value)
+
+
+def _one_dtype(named_tensors, where: str) -> torch.dtype:
+    """The dtype shared by all parameters (float32 if there are none); mixed dtypes are refused."""
+    dtypes = {}
+    for name, t in named_tensors:
+        dtypes.setdefault(t.dtype, name)
+    if len(dtypes) > 1:
+        found = ", ".join(f"{name} {dtype}" for dtype, name in dtypes.items())
+        raise TypeError(f"{where}: the parameters have different dtypes ({found}); the copy would "
+                        "convert them all to one: call model.to(dtype) first")
+    return next(iter(dtypes), torch.float32)
+
+
 def _torch_layer(module, i: int) -> nn.Module:
     """The torch.nn layer equivalent to one course layer (weights copied later)."""
     for ours, theirs in _SIMPLE:
@@ -58,7 +82,7 @@ def _torch_layer(module, i: int) -> nn.Module:
         return nn.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum)
     if isinstance(module, layers.Sequential):
         return _torch_sequential(module)
-    raise TypeError(f"to_torch: no torch.nn equivalent for {type_name(module)} at position {i}; "
+    raise TypeError(f"to_torch: no torch.nn equivalent for {_name(module)} at position {i}; "
                     "known: Linear, ReLU, Sigmoid, Tanh, ReQU, LogSoftmax, Dropout, "
                     "BatchNorm1d, Sequential")
 
@@ -79,7 +103,7 @@ def _course_layer(module, i: int):
         return layers.BatchNorm1d(module.num_features, eps=module.eps, momentum=module.momentum)
     if type(module) is nn.Sequential:
         return _course_sequential(module)
-    raise TypeError(f"from_torch: no course_utils layer for {type_name(module)} ({module!r}) "
+    raise TypeError(f"from_torch: no course_utils layer for {_name(module)} ({module!r}) "
                     f"at position {i}; known: Linear, ReLU, Sigmoid, Tanh, ReQU, "
                     "LogSoftmax(dim=int), Dropout (not inplace), BatchNorm1d (affine, with "
                     "running statistics), Sequential")
@@ -103,8 +127,8 @@ def to_torch(model) -> nn.Sequential:
     """
     if not isinstance(model, layers.Sequential):
         raise TypeError(f"to_torch expected a course_utils.layers.Sequential, got "
-                        f"{type_name(model)}")
-    dtype = next((p.data.dtype for p in model.parameters()), torch.float32)
+                        f"{_name(model)}")
+    dtype = _one_dtype(((name, p.data) for name, p in model.named_parameters()), "to_torch")
     torch_model = _torch_sequential(model).to(dtype)
     torch_model.load_state_dict({k: v.clone() for k, v in model.state_dict().items()})
     return torch_model.train(model.training)
@@ -119,10 +143,10 @@ def from_torch(torch_model: nn.Module):
         course_utils.layers.Sequential in torch_model's dtype and mode.
     """
     if type(torch_model) is not nn.Sequential:
-        raise TypeError(f"from_torch expected a torch.nn.Sequential, got {type_name(torch_model)}"
+        raise TypeError(f"from_torch expected a torch.nn.Sequential, got {_name(torch_model)}"
                         "; for your own nn.Module subclass, build the course model by hand and "
                         "copy the tensors of its state_dict()")
-    dtype = next((p.dtype for p in torch_model.parameters()), torch.float32)
+    dtype = _one_dtype(torch_model.named_parameters(), "from_torch")
     model = _course_sequential(torch_model).to(dtype)
     model.load_state_dict({k: v.detach().clone() for k, v in torch_model.state_dict().items()})
     return model.train(torch_model.training)
