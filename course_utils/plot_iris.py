@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.markers import MarkerStyle
 
 from course_utils.plotting import COLORS, LINESTYLES
 
 __all__ = ["MARKERS", "plot_confusion_matrix", "plot_lr_find", "plot_scatter_matrix",
-           "plot_update_ratios"]
+           "plot_update_ratios", "set_class_markers"]
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
@@ -170,5 +171,26 @@ def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("||update|| / ||weight||")
     ax.set_title("update-to-parameter ratio per layer")
+    ax.legend()
+    return ax
+
+
+def set_class_markers(ax, first: int = 1):
+    """Give the per-class scatters on ``ax`` the course's MARKERS (class c gets MARKERS[c]).
+
+    For figures whose helper draws every class as a circle, e.g. plot_decision_regions
+    (its collection 0 is the region mesh, so the class scatters start at ``first=1``):
+    shape as well as colour then tells the classes apart, in grey too. Redraws the legend.
+
+    Returns:
+        the Axes.
+    """
+    scatters = ax.collections[first:]
+    if not scatters or len(scatters) > len(MARKERS):
+        raise ValueError(f"set_class_markers expected 1..{len(MARKERS)} scatter collections from "
+                         f"index {first} on, got {len(scatters)}")
+    for c, collection in enumerate(scatters):
+        marker = MarkerStyle(MARKERS[c])
+        collection.set_paths([marker.get_path().transformed(marker.get_transform())])
     ax.legend()
     return ax

@@ -59,3 +59,19 @@ def test_lr_find_and_update_ratio_figures_use_log_axes():
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_update_ratios({})
     plt.close("all")
+
+
+def test_set_class_markers_gives_each_class_its_marker():
+    from course_utils.plot_iris import MARKERS, set_class_markers
+    from course_utils.plotting import plot_decision_regions
+    X = torch.randn(12, 2, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 3
+    ax = plot_decision_regions(lambda grid: (grid[:, 0] > 0).long(), X, y, resolution=10)
+    set_class_markers(ax)
+    paths = [tuple(map(len, (c.get_paths()[0].vertices,))) for c in ax.collections[1:]]
+    assert len(set(paths)) == 3  # circle, square and triangle have different outlines
+    assert len(ax.get_legend().legend_handles) == 3
+    with pytest.raises(ValueError, match="1..8 scatter collections"):
+        set_class_markers(ax, first=4)
+    assert len(MARKERS) == 8
+    plt.close("all")
