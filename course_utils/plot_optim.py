@@ -15,9 +15,12 @@ __all__ = ["plot_curves", "plot_lr_sweep"]
 
 
 def _curve(name, values, where: str) -> np.ndarray:
-    if not isinstance(values, torch.Tensor) or values.dim() != 1 or len(values) == 0:
-        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
-        raise ValueError(f"{where} expected {name!r} as a non-empty 1-D tensor, got {got}")
+    if not isinstance(values, torch.Tensor):
+        raise TypeError(f"{where} expected {name!r} as a 1-D torch.Tensor, got "
+                        f"{type(values).__name__} (use torch.as_tensor)")
+    if values.dim() != 1 or len(values) == 0:
+        raise ValueError(f"{where} expected {name!r} as a non-empty 1-D tensor, "
+                         f"got shape {tuple(values.shape)}")
     return values.detach().cpu().double().numpy()
 
 
@@ -29,13 +32,14 @@ def _named(curves, where: str) -> dict:
 
 
 def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step",
-                ylabel: str = "loss", title: str | None = None):
+                ylabel: str = "loss", title: str | None = None, legend_loc: str = "best"):
     """One line per curve, value against step 0, 1, 2, ... (log y-axis by default).
 
     Args:
         curves: dict name -> (T,) tensor (T may differ between curves). On a log axis,
             values <= 0, nan and inf are left out (a diverged run's line ends there).
         ax: Axes (default: the current one). logy: log scale for y.
+        legend_loc: matplotlib's legend ``loc`` ("best" is slow for long curves).
     Returns: the Axes.
     """
     arrays = _named(curves, "plot_curves")
@@ -50,20 +54,28 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend()
+    if legend_loc == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(loc=legend_loc)
     return ax
 
 
 def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
-                  floor: float = 1e-12, title: str | None = None):
+                  floor: float = 1e-12, title: str | None = None, legend_loc: str = "best"):
     """Final loss against learning rate, log-log, one line per optimizer.
 
-    A run whose final loss is nan, inf or above ``cap`` (diverged) is drawn at ``cap``
-    with an x marker, so divergence shows as a line hitting the ceiling. Losses below
-    ``floor`` are drawn at the floor (a y-axis over 80 decades says nothing and is slow).
+    A run whose final loss is nan, inf or above ``cap`` (diverged) is drawn with an x
+    above the ceiling ``cap``, each optimizer's x's in a row of their own (so that
+    diverged runs of several optimizers do not hide each other), and the legend counts
+    them. Losses below ``floor`` are drawn at the floor (a y-axis over 80 decades says
+    nothing and is slow); the floor line is drawn only when a loss was clipped to it.
+    The learning rates are sorted before drawing.
     Args:
-        lrs: (K,) learning rates > 0. finals: dict name -> (K,) final losses.
-        ax: Axes (default: the current one). cap > floor > 0: the ceiling and the floor.
+        lrs: (K,) learning rates > 0. finals: dict name -> (K,) final losses >= 0 (or
+            nan/inf for diverged runs). ax: Axes (default: the current one).
+        cap > floor > 0: the ceiling and the floor. legend_loc: matplotlib's ``loc``, or
+            "outside": to the right of the Axes (leave room for it in the figure).
     Returns: the Axes.
     """
     lr = _curve("lrs", lrs, "plot_lr_sweep")
@@ -73,22 +85,36 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
     if not (lr > 0).all():
         raise ValueError(f"plot_lr_sweep expected learning rates > 0, got {lr.tolist()}")
     arrays = _named(finals, "plot_lr_sweep")
+    order = np.argsort(lr)
     ax = ax if ax is not None else plt.gca()
-    for name, y in arrays.items():
+    clipped = False
+    for row, (name, y) in enumerate(arrays.items()):
         if y.shape != lr.shape:
             raise ValueError(f"plot_lr_sweep expected finals[{name!r}] of shape {lr.shape}, "
                              f"got {y.shape}")
+        if (y < 0).any():
+            raise ValueError(f"plot_lr_sweep expected final losses >= 0 (a log axis), got "
+                             f"{y.min():.3g} in finals[{name!r}]")
+        x, y = lr[order], y[order]
         diverged = ~np.isfinite(y) | (y > cap)
-        y = np.where(diverged, cap, np.maximum(y, floor))
-        (line,) = ax.plot(lr, y, marker="o", markersize=3, label=name)
-        ax.plot(lr[diverged], y[diverged], "x", color=line.get_color(), markersize=8)
-    for level in (cap, floor):
-        ax.axhline(level, color="0.5", linewidth=0.8, linestyle=":")
+        clipped |= bool((y[~diverged] < floor).any())
+        y = np.where(diverged, np.nan, np.maximum(y, floor))
+        label = f"{name} ({int(diverged.sum())} diverged)" if diverged.any() else name
+        (line,) = ax.plot(x, y, marker="o", markersize=3, label=label)
+        above = np.full(int(diverged.sum()), cap * 3.0 ** (row + 1))  # one row per optimizer
+        ax.plot(x[diverged], above, "x", color=line.get_color(), markersize=7)
+    ax.axhline(cap, color="0.5", linewidth=0.8, linestyle=":")
+    if clipped:
+        ax.axhline(floor, color="0.5", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("learning rate")
-    ax.set_ylabel(f"final loss (x: diverged; floor {floor:.0e})")
+    floor_text = f"; floor {floor:.0e}" if clipped else ""
+    ax.set_ylabel(f"final loss (x above {cap:.0e}: diverged{floor_text})")
     if title:
         ax.set_title(title)
-    ax.legend()
+    if legend_loc == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(loc=legend_loc)
     return ax

@@ -311,20 +311,26 @@ def plot_decision_regions(predict: Callable, X: torch.Tensor, y: torch.Tensor, a
 
 
 def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, padding: float = 0.5,
-                         resolution: int = 200):
-    """Contours of a 2-D function with one line per optimizer path.
+                         resolution: int = 200, legend_loc: str = "best"):
+    """Contours of a 2-D function with one line per optimizer path, its end marked.
 
     The window is the bounding box of all paths plus ``padding``, with equal
     scales on both axes so that gradients look perpendicular to the contours.
+    Each path is drawn with small dots in the course's colour AND line style
+    (use_course_style), and its last finite point with a larger square.
 
     Args:
         f: f(u, v) -> z, element-wise on tensors of the same shape, e.g.
             lambda u, v: u**2 + 10 * v**2.
-        paths: dict name -> (T, 2) tensor of iterates (the first row is the start).
+        paths: dict name -> (T, 2) tensor of iterates (the first row is the start;
+            rows of nan, a diverged run's, are left out).
         ax: Axes (default: the current one). levels: contour levels (int or list).
         resolution: grid points per axis for the contours (fewer draw faster).
+        legend_loc: where the legend goes, as matplotlib's ``loc`` ("best" is slow
+            for long paths: name a corner).
     Returns:
-        the Axes, with one line per path (in dict order) and a contour set.
+        the Axes, with one line per path (in dict order), then one end marker per
+        path, and a contour set.
     """
     if not isinstance(paths, Mapping) or not paths:
         raise TypeError(f"plot_optimizer_paths expected a non-empty dict name -> (T, 2) "
@@ -334,7 +340,8 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
                          f"got {resolution!r}")
     arrays = {name: _path(name, p) for name, p in paths.items()}
     ax = _axes(ax)
-    uu, vv = _grid(np.concatenate(list(arrays.values())), resolution, padding)
+    points = np.concatenate(list(arrays.values()))
+    uu, vv = _grid(points[np.isfinite(points).all(axis=1)], resolution, padding)
     with torch.no_grad():
         z = f(torch.as_tensor(uu), torch.as_tensor(vv))
     if not isinstance(z, torch.Tensor) or z.shape != uu.shape:
@@ -342,19 +349,25 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
         raise ValueError(f"plot_optimizer_paths expected f(u, v) of shape {uu.shape}, got {got}")
     ax.contour(uu, vv, _numpy(z, "f(u, v)", "plot_optimizer_paths"), levels=levels,
                cmap="viridis", linewidths=0.8)
-    for name, xy in arrays.items():
-        ax.plot(xy[:, 0], xy[:, 1], "o-", markersize=3, label=name)
+    lines = [ax.plot(xy[:, 0], xy[:, 1], marker="o", markersize=3, label=name)[0]
+             for name, xy in arrays.items()]  # no format string: the style cycle applies
+    for line, xy in zip(lines, arrays.values(), strict=True):
+        end = xy[np.isfinite(xy).all(axis=1)][-1]
+        ax.plot(*end, marker="s", markersize=7, color=line.get_color(), markeredgecolor="k",
+                linestyle="none")
     ax.set_aspect("equal", adjustable="box")  # gradients look perpendicular to contours
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend()
+    ax.legend(handles=lines, loc=legend_loc, title="square: last point")
     return ax
 
 
 def _path(name, path: torch.Tensor) -> np.ndarray:
-    if not isinstance(path, torch.Tensor) or path.dim() != 2 or path.shape[1] != 2 \
-            or path.shape[0] == 0:
-        got = tuple(path.shape) if isinstance(path, torch.Tensor) else type(path).__name__
+    if not isinstance(path, torch.Tensor):
+        raise TypeError(f"plot_optimizer_paths expected paths[{name!r}] as a torch.Tensor of "
+                        f"shape (T, 2), got {type(path).__name__} (use torch.as_tensor)")
+    if path.dim() != 2 or path.shape[1] != 2 or path.shape[0] == 0 \
+            or not torch.isfinite(path[0]).all():
         raise ValueError(f"plot_optimizer_paths expected paths[{name!r}] of shape (T, 2) with "
-                         f"T >= 1, got {got}")
+                         f"T >= 1 and a finite first point, got {tuple(path.shape)}")
     return path.detach().cpu().double().numpy()

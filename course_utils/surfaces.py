@@ -4,28 +4,37 @@ Each surface is a callable object: ``f(x)`` for a point ``x`` of shape (2,), and
 ``f.grad(x)``, its gradient, shape (2,); ``f.on_grid(u, v)`` evaluates it
 element-wise on two tensors of the same shape, for contour plots
 (course_utils.plotting.plot_optimizer_paths). ``run_optimizer`` starts an
-optimizer of course_utils.optim (or torch.optim) at a point and returns the
+optimizer of course_utils.optim or of torch.optim at a point and returns the
 iterates and the function values along the way.
 """
 
+import inspect
 import math
 from collections.abc import Callable
 
 import torch
 
-from course_utils.module import Parameter
+from course_utils._checks import check_tensor, is_real
 
 __all__ = ["Quadratic", "Rosenbrock", "run_optimizer"]
 
 
 def _point(x, where: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or x.shape != (2,) or not x.is_floating_point():
-        got = f"{x.dtype} tensor of shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) \
-            else type(x).__name__
-        raise ValueError(f"{where} expected a floating-point point of shape (2,), got {got}")
+    check_tensor(x, where, "a point of shape (2,)")
+    if x.shape != (2,) or not x.is_floating_point():
+        raise ValueError(f"{where} expected a floating-point point of shape (2,), "
+                         f"got {x.dtype} tensor of shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError(f"{where} got a point with nan or inf: {x.tolist()} (a diverged run?)")
     return x
+
+
+def _positive(value, where: str, name: str) -> float:
+    if not is_real(value):
+        raise TypeError(f"{where} expected {name} as a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{where} expected a finite {name} > 0 (a curvature), got {value!r}")
+    return float(value)
 
 
 class Quadratic:
@@ -39,9 +48,7 @@ class Quadratic:
     """
 
     def __init__(self, a: float = 0.1, b: float = 2.0):
-        if not (a > 0 and b > 0):
-            raise ValueError(f"Quadratic expected curvatures a > 0 and b > 0, got {a!r}, {b!r}")
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = _positive(a, "Quadratic", "a"), _positive(b, "Quadratic", "b")
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = _point(x, "Quadratic")
@@ -75,9 +82,7 @@ class Rosenbrock:
     minimum = (1.0, 1.0)
 
     def __init__(self, b: float = 100.0):
-        if not b > 0:
-            raise ValueError(f"Rosenbrock expected b > 0, got {b!r}")
-        self.b = float(b)
+        self.b = _positive(b, "Rosenbrock", "b")
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = _point(x, "Rosenbrock")
@@ -103,27 +108,46 @@ def run_optimizer(make_optimizer: Callable, surface, start, steps: int):
     """Run an optimizer on a 2-D surface from start; return (path, values).
 
     Args:
-        make_optimizer: params -> optimizer, e.g. lambda ps: SGD(ps, lr=0.1); it gets a
-            list holding one Parameter of shape (2,) (course_utils.optim or torch.optim).
-        surface: a callable with .grad, e.g. Quadratic() or Rosenbrock().
+        make_optimizer: params -> optimizer, e.g. lambda ps: SGD(ps, lr=0.1) (a function,
+            not the class SGD: the settings go into it); it gets a list holding one leaf
+            tensor of shape (2,) with requires_grad and a .grad, which both
+            course_utils.optim and torch.optim accept.
+        surface: an object with .grad(x) and .on_grid(u, v), e.g. Quadratic(), Rosenbrock().
         start: the first point, a float tensor of shape (2,) (float64 recommended).
         steps: number of optimizer steps >= 0.
     Returns:
         path: (steps + 1, 2), the iterates (row 0 is start); values: (steps + 1,), f there.
-        A run that diverges keeps going: its last rows may be inf or nan (values too).
+        A run that diverges stops at its first point with inf or nan: that row and
+        every later one are nan (values too).
     """
     start = _point(start, "run_optimizer")
+    if inspect.isclass(make_optimizer) or not callable(make_optimizer):
+        got = f"the class {make_optimizer.__name__}" if inspect.isclass(make_optimizer) \
+            else type(make_optimizer).__name__
+        raise TypeError(f"run_optimizer expected a function params -> optimizer, e.g. "
+                        f"lambda ps: SGD(ps, lr=0.1), got {got}")
+    for method in ("grad", "on_grid"):
+        if not callable(getattr(surface, method, None)):
+            raise TypeError(f"run_optimizer expected a surface with .grad and .on_grid, such as "
+                            f"Quadratic() or Rosenbrock(), got {type(surface).__name__}")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"run_optimizer expected steps as an int >= 0, got {steps!r}")
-    p = Parameter(start.clone())
+    p = start.detach().clone().requires_grad_(True)
+    p.grad = torch.zeros_like(p.data)
     optimizer = make_optimizer([p])
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"run_optimizer: make_optimizer returned {type(optimizer).__name__}, "
+                        "which has no step(): return an optimizer, e.g. lambda ps: SGD(ps, lr=0.1)")
     gradient = getattr(surface, "_grad", surface.grad)  # .grad's checks at every step cost time
-    path = [p.data.clone()]
-    for _ in range(steps):
-        x = p.data
-        finite = all(math.isfinite(value) for value in x.tolist())
-        p.grad.copy_(gradient(x) if finite else torch.full_like(x, math.nan))
-        optimizer.step()
-        path.append(p.data.clone())
-    path = torch.stack(path)  # (steps + 1, 2)
+    points = [start.tolist()]
+    with torch.no_grad():
+        for _ in range(steps):
+            p.grad.copy_(gradient(p.data))
+            optimizer.step()
+            point = p.data.tolist()
+            if not all(math.isfinite(value) for value in point):
+                break  # diverged: the rest stays nan
+            points.append(point)
+    path = torch.full((steps + 1, 2), math.nan, dtype=start.dtype)
+    path[: len(points)] = torch.tensor(points, dtype=start.dtype)
     return path, surface.on_grid(path[:, 0], path[:, 1])

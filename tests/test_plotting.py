@@ -1,5 +1,7 @@
 """Tests for course_utils.plotting: each helper draws on the given Axes and checks its input."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -199,9 +201,25 @@ def test_plot_optimizer_paths_one_line_per_path_over_contours(ax):
     paths = {"SGD": torch.tensor([[2.0, 1.0], [1.0, 0.5], [0.5, 0.25]]),
              "Adam": torch.tensor([[2.0, 1.0], [1.9, 0.9]], requires_grad=True)}
     assert plot_optimizer_paths(lambda u, v: u**2 + 10 * v**2, paths, ax=ax) is ax
-    assert [line.get_label() for line in ax.lines] == ["SGD", "Adam"]
+    assert [line.get_label() for line in ax.lines[:2]] == ["SGD", "Adam"]  # then the end markers
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [2.0, 1.0, 0.5])
     assert len(ax.collections) >= 1  # the contour set
+
+
+def test_plot_optimizer_paths_uses_the_style_cycle_marks_ends_and_skips_nan_rows():
+    use_course_style()
+    fig, ax = plt.subplots()  # after the style: the Axes takes its cycle when it is made
+    paths = {"a": torch.tensor([[2.0, 1.0], [1.0, 0.5], [float("nan")] * 2]),
+             "b": torch.tensor([[2.0, 1.0], [1.5, 0.2]])}
+    plot_optimizer_paths(lambda u, v: u**2 + v**2, paths, ax=ax, legend_loc="lower left")
+    a, b = ax.lines[0], ax.lines[1]
+    assert a.get_linestyle() != b.get_linestyle() and a.get_marker() == "o"  # the cycle, not "o-"
+    ends = [line for line in ax.lines if line.get_marker() == "s"]
+    assert [end.get_xdata().tolist() for end in ends] == [[1.0], [1.5]]  # the last finite points
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    with pytest.raises(TypeError, match=r"paths\['a'\] as a torch.Tensor.*got ndarray"):
+        plot_optimizer_paths(lambda u, v: u + v, {"a": np.zeros((2, 2))}, ax=ax)
+    plt.close(fig)
 
 
 def test_plot_optimizer_paths_rejects_bad_input(ax):
@@ -263,8 +281,9 @@ def test_plot_curves_and_lr_sweep_draw_one_line_per_name_and_mark_divergence():
     finals = {"SGD": torch.tensor([1e-90, float("nan")])}
     plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=10.0, floor=1e-6)
     marks = [line for line in ax2.lines if line.get_marker() == "x"]
-    assert len(marks) == 1 and marks[0].get_ydata().tolist() == [10.0]
-    assert ax2.lines[0].get_ydata().tolist() == [1e-6, 10.0]  # clipped to the floor and the cap
+    assert len(marks) == 1 and marks[0].get_ydata()[0] > 10.0  # above the cap
+    assert ax2.lines[0].get_ydata()[0] == 1e-6  # clipped to the floor
+    assert math.isnan(ax2.lines[0].get_ydata()[1])  # the diverged run: only its mark
     with pytest.raises(ValueError, match="0 < floor < cap"):
         plot_lr_sweep(torch.tensor([0.1, 1.0]), finals, ax=ax2, cap=1.0, floor=2.0)
     with pytest.raises(ValueError, match=r"finals\['SGD'\] of shape \(2,\)"):
@@ -273,8 +292,33 @@ def test_plot_curves_and_lr_sweep_draw_one_line_per_name_and_mark_divergence():
         plot_lr_sweep(torch.tensor([0.0, 1.0]), {"SGD": torch.tensor([0.5, 1.0])}, ax=ax2)
     with pytest.raises(TypeError, match="non-empty dict"):
         plot_curves({}, ax=ax1)
-    with pytest.raises(ValueError, match="1-D tensor"):
+    with pytest.raises(TypeError, match=r"1-D torch.Tensor, got list \(use torch.as_tensor\)"):
         plot_curves({"a": [1.0, 2.0]}, ax=ax1)
+    with pytest.raises(ValueError, match="non-empty 1-D tensor, got shape"):
+        plot_curves({"a": torch.zeros(2, 2)}, ax=ax1)
+    with pytest.raises(ValueError, match="final losses >= 0"):
+        plot_lr_sweep(torch.tensor([0.1, 1.0]), {"SGD": torch.tensor([-0.5, 1.0])}, ax=ax2)
+    plt.close(fig)
+
+
+def test_plot_lr_sweep_sorts_rates_stacks_diverged_marks_and_counts_them():
+    import matplotlib.pyplot as plt
+
+    from course_utils.plot_optim import plot_lr_sweep
+    fig, ax = plt.subplots()
+    lrs = torch.tensor([1.0, 0.01, 0.1])  # unsorted
+    finals = {"SGD": torch.tensor([float("nan"), 2.0, 1.0]), "Adam": torch.tensor([5e3, 3.0, 0.5])}
+    plot_lr_sweep(lrs, finals, ax=ax, cap=10.0)
+    lines = [line for line in ax.lines if line.get_marker() == "o"]
+    assert lines[0].get_xdata().tolist() == pytest.approx([0.01, 0.1, 1.0])
+    assert lines[0].get_ydata()[:2].tolist() == [2.0, 1.0]
+    marks = [line for line in ax.lines if line.get_marker() == "x"]
+    heights = [mark.get_ydata().tolist() for mark in marks]
+    assert heights[0][0] > 10.0 and heights[1][0] > heights[0][0]  # a row per optimizer, above cap
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["SGD (1 diverged)", "Adam (1 diverged)"]
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":"]
+    assert len(dotted) == 1  # the cap only: nothing was clipped to the floor
     plt.close(fig)
 
 

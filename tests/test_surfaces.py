@@ -1,5 +1,6 @@
 """Tests for course_utils.surfaces: values, gradients against autograd, run_optimizer."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,36 +46,25 @@ def test_run_optimizer_with_torch_optim_gives_the_same_path():
     start = torch.tensor([-1.0, 1.5], dtype=torch.float64)
     ours, _ = run_optimizer(lambda ps: SGD(ps, lr=1e-3, momentum=0.9), Rosenbrock(), start, 20)
     theirs, _ = run_optimizer(
-        lambda ps: _TorchOnData(ps, lr=1e-3, momentum=0.9), Rosenbrock(), start, 20
+        lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9), Rosenbrock(), start, 20
     )
     torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
-class _TorchOnData:
-    """torch.optim.SGD stepping a course Parameter's data through a leaf tensor sharing it."""
-
-    def __init__(self, params, **kwargs):
-        self.params = params
-        self.leaves = [torch.nn.Parameter(p.data) for p in params]  # shares storage
-        self.opt = torch.optim.SGD(self.leaves, **kwargs)
-
-    def step(self):
-        for p, q in zip(self.params, self.leaves, strict=True):
-            q.grad = p.grad.clone()
-        self.opt.step()
-
-
-def test_a_diverging_run_keeps_going_with_nan_or_inf():
+def test_a_diverging_run_stops_at_its_first_non_finite_point_and_fills_nan():
     path, values = run_optimizer(
         lambda ps: SGD(ps, lr=10.0), Quadratic(), torch.tensor([1.0, 1.0], dtype=torch.float64), 250
     )
-    assert not torch.isfinite(values[-1])
+    finite = torch.isfinite(path).all(dim=1)
+    last = int(finite.nonzero().max())
+    assert 0 < last < 250 and finite[: last + 1].all() and path[last + 1 :].isnan().all()
+    assert values[last + 1 :].isnan().all()
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: Quadratic(0.0, 1.0), "curvatures a > 0"),
+        (lambda: Quadratic(0.0, 1.0), "finite a > 0"),
         (lambda: Rosenbrock(-1.0), "b > 0"),
         (
             lambda: Quadratic()(torch.zeros(3)),
@@ -82,12 +72,33 @@ def test_a_diverging_run_keeps_going_with_nan_or_inf():
         ),
         (lambda: Quadratic().grad(torch.tensor([1, 2])), "floating-point point"),
         (lambda: Rosenbrock()(torch.tensor([float("nan"), 0.0])), "nan or inf"),
-        (lambda: run_optimizer(lambda ps: SGD(ps, lr=0.1), Quadratic(), [1.0, 2.0], 3), "got list"),
         (lambda: run_optimizer(lambda ps: SGD(ps, lr=0.1), Quadratic(), X, 2.5), "steps as an int"),
     ],
 )
 def test_bad_input_raises_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: Quadratic(float("inf"), 1.0), ValueError, "finite a > 0"),
+        (lambda: Rosenbrock(float("inf")), ValueError, "finite b > 0"),
+        (lambda: Quadratic("1", 2.0), TypeError, "a as a number, got str"),
+        (lambda: Rosenbrock(True), TypeError, "b as a number, got bool"),
+        (lambda: run_optimizer(lambda ps: SGD(ps, lr=0.1), Quadratic(), [1.0, 2.0], 3), TypeError,
+         "got list"),
+        (lambda: Quadratic()(np.zeros(2)), TypeError, r"got numpy.ndarray \(use torch.as_tensor\)"),
+        (lambda: run_optimizer(SGD, Quadratic(), X, 3), TypeError,
+         "a function params -> optimizer, .*got the class SGD"),
+        (lambda: run_optimizer(lambda ps: SGD(ps, lr=0.1), lambda x: x @ x, X, 3), TypeError,
+         "a surface with .grad and .on_grid"),
+        (lambda: run_optimizer(lambda ps: 0.1, Quadratic(), X, 3), TypeError, "has no step"),
+    ],
+)
+def test_bad_types_raise_a_type_error_and_infinite_curvatures_a_value_error(call, error, message):
+    with pytest.raises(error, match=message):
         call()
 
 
