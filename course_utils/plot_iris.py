@@ -74,20 +74,21 @@ def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequenc
         edges = np.histogram_bin_edges(points[:, i], bins=12)  # the same bins for every class
         for j in range(D):
             ax = axes[i, j]
-            if j > i:
-                ax.set_axis_off()
+            if j > i:  # empty: not drawn at all (the legend goes into the top right one)
+                ax.set_visible(False)
                 continue
             for c, name in enumerate(class_names):
                 rows = labels == c
                 if i == j:
                     ax.hist(points[rows, i], bins=edges, histtype="step", color=COLORS[c],
                             linestyle=LINESTYLES[c], linewidth=1.5, label=name)
-                else:
-                    ax.scatter(points[rows, j], points[rows, i], s=12, color=COLORS[c],
-                               marker=MARKERS[c], label=name)
+                else:  # markers without a line: drawn faster than ax.scatter
+                    ax.plot(points[rows, j], points[rows, i], linestyle="none", markersize=3.5,
+                            color=COLORS[c], marker=MARKERS[c], label=name)
             if mask is not None and i != j:
-                ax.scatter(points[mask, j], points[mask, i], s=90, facecolors="none",
-                           edgecolors="k", linewidths=1.5, label="highlighted")
+                ax.plot(points[mask, j], points[mask, i], linestyle="none", marker="o",
+                        markersize=9, markerfacecolor="none", markeredgecolor="k",
+                        markeredgewidth=1.5, label="highlighted")
             # ticks and labels on the outer panels only: inner ones repeat them (and cost time)
             ax.locator_params(nbins=3)
             ax.tick_params(labelbottom=i == D - 1, labelleft=j == 0 and i != 0)
@@ -97,7 +98,10 @@ def plot_scatter_matrix(X: torch.Tensor, y: torch.Tensor, feature_names: Sequenc
                 ax.set_ylabel(feature_names[i] if i else f"{feature_names[0]}\n(count)")
     if D > 1:
         handles, names = axes[1, 0].get_legend_handles_labels()
-        axes[0, D - 1].legend(handles, names, loc="upper right", fontsize="small")
+        corner = axes[0, D - 1]
+        corner.set_visible(True)
+        corner.set_axis_off()
+        corner.legend(handles, names, loc="upper right", fontsize="small")
     fig.subplots_adjust(hspace=0.08, wspace=0.08)
     return axes
 

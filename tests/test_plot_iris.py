@@ -21,8 +21,8 @@ def test_scatter_matrix_has_one_panel_per_pair_and_highlights():
     axes = plot_scatter_matrix(X, y, ["a", "b", "c"], ["p", "q", "r"],
                                highlight=torch.arange(12) == 4, figsize=(3, 3))
     assert axes.shape == (3, 3)
-    assert len(axes[1, 0].collections) == 4  # 3 classes + the highlight ring
-    assert not axes[0, 1].axison and axes[0, 2].get_legend() is not None  # upper triangle: legend
+    assert len(axes[1, 0].lines) == 4  # 3 classes + the highlight ring
+    assert not axes[0, 1].get_visible() and axes[0, 2].get_legend() is not None  # the legend
     outlines = [patch.get_path().vertices[:, 0] for patch in axes[0, 0].patches]  # one per class
     assert len(outlines) == 3
     assert len({tuple(sorted(set(x))) for x in outlines}) == 1  # common bin edges for every class
