@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import NullLocator
 
 __all__ = ["plot_curves", "plot_lr_sweep"]
 
@@ -37,7 +38,8 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
 
     Args:
         curves: dict name -> (T,) tensor (T may differ between curves). On a log axis,
-            values <= 0, nan and inf are left out (a diverged run's line ends there).
+            values <= 0, nan and inf are left out (a diverged run's line ends there);
+            a log axis has no minor ticks.
         ax: Axes (default: the current one). logy: log scale for y.
         legend_loc: matplotlib's legend ``loc`` ("best" is slow for long curves).
     Returns: the Axes.
@@ -50,6 +52,7 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
         ax.plot(np.arange(len(y)), y, label=name)
     if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # over many decades: clutter, and slow to draw
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -108,6 +111,8 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
         ax.axhline(floor, color="0.5", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())  # minor ticks on log axes: clutter, and slow to draw
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("learning rate")
     floor_text = f"; floor {floor:.0e}" if clipped else ""
     ax.set_ylabel(f"final loss (x above {cap:.0e}: diverged{floor_text})")
