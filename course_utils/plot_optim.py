@@ -32,6 +32,17 @@ def _named(curves, where: str) -> dict:
     return {name: _curve(name, v, where) for name, v in curves.items()}
 
 
+
+def _finish(ax, title, legend_loc: str):
+    """Title and legend; legend_loc "outside" puts the legend right of the Axes."""
+    if title:
+        ax.set_title(title)
+    if legend_loc == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(loc=legend_loc)
+    return ax
+
 def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step",
                 ylabel: str = "loss", title: str | None = None, legend_loc: str = "best"):
     """One line per curve, value against step 0, 1, 2, ... (log y-axis by default).
@@ -55,13 +66,7 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
         ax.yaxis.set_minor_locator(NullLocator())  # over many decades: clutter, and slow to draw
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    if legend_loc == "outside":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        ax.legend(loc=legend_loc)
-    return ax
+    return _finish(ax, title, legend_loc)
 
 
 def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
@@ -116,10 +121,4 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
     ax.set_xlabel("learning rate")
     floor_text = f"; floor {floor:.0e}" if clipped else ""
     ax.set_ylabel(f"final loss (x above {cap:.0e}: diverged{floor_text})")
-    if title:
-        ax.set_title(title)
-    if legend_loc == "outside":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        ax.legend(loc=legend_loc)
-    return ax
+    return _finish(ax, title, legend_loc)
