@@ -13,7 +13,7 @@ LAB     = $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): requirements.txt pyproject.toml jupyterlab/overrides.json jupyterlab/ipython_kernel_config.json
+$(STAMP): requirements.txt constraints.txt pyproject.toml jupyterlab/overrides.json jupyterlab/ipython_kernel_config.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
