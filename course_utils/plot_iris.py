@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.markers import MarkerStyle
+from matplotlib.ticker import NullLocator
 
 from course_utils.plotting import COLORS, LINESTYLES
 
@@ -138,6 +139,9 @@ def plot_confusion_matrix(M: torch.Tensor, class_names: Sequence, ax=None, title
 def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None = None):
     """Loss against learning rate on a log-x axis (lr_find's output); a vertical line at ``chosen``.
 
+    The log axis has major ticks (one per decade) only: minor ticks over several decades
+    are clutter, and slow to draw.
+
     Returns:
         the Axes.
     """
@@ -150,6 +154,7 @@ def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None 
         ax.axvline(chosen, color=COLORS[3], linestyle=LINESTYLES[3],
                    label=f"chosen lr = {chosen:g}")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
     ax.set_title("learning-rate finder")
@@ -159,6 +164,8 @@ def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None 
 
 def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
     """||update|| / ||weight|| per step for each weight, log-y, with a dotted guide line.
+
+    The log axis has major ticks (one per decade) only, as in plot_lr_find.
 
     Args:
         ratios: name -> list of floats (UpdateRatios.ratios). guide: the reference ratio.
@@ -172,6 +179,7 @@ def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
         ax.plot(np.arange(1, len(values) + 1), values, label=name)
     ax.axhline(guide, color="0.4", linestyle=":", label=f"guide {guide:g}")
     ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("||update|| / ||weight||")
     ax.set_title("update-to-parameter ratio per layer")
@@ -179,12 +187,14 @@ def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
     return ax
 
 
-def set_class_markers(ax, first: int = 1):
+def set_class_markers(ax, first: int = 1, loc: str = "best"):
     """Give the per-class scatters on ``ax`` the course's MARKERS (class c gets MARKERS[c]).
 
     For figures whose helper draws every class as a circle, e.g. plot_decision_regions
     (its collection 0 is the region mesh, so the class scatters start at ``first=1``):
-    shape as well as colour then tells the classes apart, in grey too. Redraws the legend.
+    shape as well as colour then tells the classes apart, in grey too. Redraws the legend
+    at ``loc`` (matplotlib's legend loc; "best" tests every cell of a region mesh against
+    the legend, which is slow for a fine grid: name a corner there).
 
     Returns:
         the Axes.
@@ -196,5 +206,5 @@ def set_class_markers(ax, first: int = 1):
     for c, collection in enumerate(scatters):
         marker = MarkerStyle(MARKERS[c])
         collection.set_paths([marker.get_path().transformed(marker.get_transform())])
-    ax.legend()
+    ax.legend(loc=loc)
     return ax

@@ -51,11 +51,13 @@ def test_confusion_matrix_figure_writes_the_counts():
 def test_lr_find_and_update_ratio_figures_use_log_axes():
     ax = plot_lr_find([1e-3, 1e-2, 1e-1], [1.1, 0.9, 2.0], chosen=1e-2)
     assert ax.get_xscale() == "log" and len(ax.lines) == 2
+    assert len(ax.xaxis.get_minorticklocs()) == 0 and len(ax.xaxis.get_majorticklocs()) > 0
     with pytest.raises(ValueError, match="same length"):
         plot_lr_find([1e-3, 1e-2], [1.0])
     plt.close("all")
     ax = plot_update_ratios({"0.weight": [1e-2, 1e-3], "2.weight": [2e-2, 2e-3]})
     assert ax.get_yscale() == "log" and len(ax.lines) == 3  # two layers and the guide
+    assert len(ax.yaxis.get_minorticklocs()) == 0 and len(ax.yaxis.get_majorticklocs()) > 0
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_update_ratios({})
     plt.close("all")
@@ -71,6 +73,9 @@ def test_set_class_markers_gives_each_class_its_marker():
     paths = [tuple(map(len, (c.get_paths()[0].vertices,))) for c in ax.collections[1:]]
     assert len(set(paths)) == 3  # circle, square and triangle have different outlines
     assert len(ax.get_legend().legend_handles) == 3
+    assert ax.get_legend()._loc == 0  # "best" by default
+    set_class_markers(ax, loc="upper left")
+    assert ax.get_legend()._loc == 2 and len(ax.get_legend().legend_handles) == 3
     with pytest.raises(ValueError, match="1..8 scatter collections"):
         set_class_markers(ax, first=4)
     assert len(MARKERS) == 8
