@@ -5,17 +5,23 @@ metadata; the notebook becomes "modified" when that differs from what is
 stored. The course kernel (course_utils._kernel) reports a language_info
 without the machine's Python version, and every stored notebook holds exactly
 that dictionary.
+
+The course kernel also freezes the garbage collector's view of what a library
+import created (course_utils._kernel.ImportFreezer).
 """
 
+import gc
 import json
 import sys
+import types
 from pathlib import Path
 
 import nbformat
 import pytest
 from ipykernel.ipkernel import IPythonKernel
+from nbclient import NotebookClient
 
-from course_utils._kernel import LANGUAGE_INFO, CourseKernel
+from course_utils._kernel import FREEZE_AFTER_MODULES, LANGUAGE_INFO, CourseKernel, ImportFreezer
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -44,3 +50,48 @@ def test_stored_notebook_metadata_is_what_the_kernel_reports(path):
         f"{path.name}: stored language_info {metadata.get('language_info')} differs from the "
         "course kernel's, so JupyterLab would mark it modified on open; re-run "
         "`make notebooks NB=...`")
+
+
+def _fake_imports(first: int, count: int) -> list[str]:
+    """Put `count` new (empty) modules in sys.modules, as an import would; their names."""
+    names = [f"_course_test_module_{i}" for i in range(first, first + count)]
+    for name in names:
+        sys.modules[name] = types.ModuleType(name)
+    return names
+
+
+@pytest.fixture
+def frozen_state():
+    """Leave the collector as it was: nothing frozen by a test stays frozen."""
+    before = gc.get_freeze_count()
+    yield
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    if before:  # pragma: no cover - pytest itself does not freeze
+        gc.freeze()
+
+
+def test_import_freezer_freezes_after_a_cell_that_imported_many_modules(frozen_state):
+    freezer = ImportFreezer(threshold=50)
+    names = _fake_imports(0, 49)
+    try:
+        assert freezer() is False and gc.get_freeze_count() == 0  # 49 new modules: no import cell
+        names += _fake_imports(49, 50)
+        assert freezer() is True and gc.get_freeze_count() > 0  # 50: frozen
+        assert freezer() is False  # counted from the last cell, not from the start
+    finally:
+        for name in names:
+            del sys.modules[name]
+
+
+def test_the_course_kernel_freezes_after_an_import_cell_only():
+    if Path(sys.prefix) != ROOT / ".venv":
+        pytest.skip(f"not the course environment: {sys.prefix}")
+    probe = "import gc\nprint(gc.get_freeze_count())"
+    fake = (f"import sys, types\nfor i in range({FREEZE_AFTER_MODULES}):\n"
+            "    sys.modules[f'm{i}'] = types.ModuleType(f'm{i}')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c)
+                                         for c in ("x = 1", probe, fake, probe)])
+    NotebookClient(nb, kernel_name="python3", timeout=60, shutdown_kernel="immediate").execute()
+    before, after = (int(nb.cells[i].outputs[0]["text"]) for i in (1, 3))
+    assert before == 0 and after > 0
