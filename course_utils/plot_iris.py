@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.markers import MarkerStyle
-from matplotlib.ticker import NullLocator
 
+from course_utils.plot_optim import plain_log_labels
 from course_utils.plotting import COLORS, LINESTYLES
 
 __all__ = ["MARKERS", "plot_confusion_matrix", "plot_lr_find", "plot_scatter_matrix",
@@ -139,8 +139,9 @@ def plot_confusion_matrix(M: torch.Tensor, class_names: Sequence, ax=None, title
 def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None = None):
     """Loss against learning rate on a log-x axis (lr_find's output); a vertical line at ``chosen``.
 
-    The log axis has major ticks (one per decade) only: minor ticks over several decades
-    are clutter, and slow to draw.
+    The log axis has major ticks (one per decade) only, labelled in plain text (10⁻³,
+    plot_optim.plain_log_labels): minor ticks over several decades are clutter, and
+    matplotlib's mathtext labels are slow to draw.
 
     Returns:
         the Axes.
@@ -154,7 +155,7 @@ def plot_lr_find(lrs: Sequence, losses: Sequence, ax=None, chosen: float | None 
         ax.axvline(chosen, color=COLORS[3], linestyle=LINESTYLES[3],
                    label=f"chosen lr = {chosen:g}")
     ax.set_xscale("log")
-    ax.xaxis.set_minor_locator(NullLocator())
+    plain_log_labels(ax.xaxis)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
     ax.set_title("learning-rate finder")
@@ -179,7 +180,7 @@ def plot_update_ratios(ratios: Mapping, ax=None, guide: float = 1e-3):
         ax.plot(np.arange(1, len(values) + 1), values, label=name)
     ax.axhline(guide, color="0.4", linestyle=":", label=f"guide {guide:g}")
     ax.set_yscale("log")
-    ax.yaxis.set_minor_locator(NullLocator())
+    plain_log_labels(ax.yaxis)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("||update|| / ||weight||")
     ax.set_title("update-to-parameter ratio per layer")

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-__all__ = ["plot_curves", "plot_lr_sweep", "power_of_ten_label"]
+__all__ = ["plain_log_labels", "plot_curves", "plot_lr_sweep", "power_of_ten_label"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -31,7 +31,8 @@ def power_of_ten_label(value: float, _pos=None) -> str:
     return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
-def _plain_log_labels(axis) -> None:
+def plain_log_labels(axis) -> None:
+    """Make a log axis (``ax.xaxis`` or ``ax.yaxis``) use power_of_ten_label, no minor ticks."""
     axis.set_major_formatter(FuncFormatter(power_of_ten_label))
     axis.set_minor_locator(NullLocator())  # over many decades: clutter, and slow to draw
 
@@ -83,7 +84,7 @@ def plot_curves(curves: Mapping, ax=None, logy: bool = True, xlabel: str = "step
         ax.plot(np.arange(len(y)), y, label=name)
     if logy:
         ax.set_yscale("log")
-        _plain_log_labels(ax.yaxis)
+        plain_log_labels(ax.yaxis)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return _finish(ax, title, legend_loc)
@@ -136,8 +137,8 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
         ax.axhline(floor, color="0.5", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_labels(ax.xaxis)
-    _plain_log_labels(ax.yaxis)
+    plain_log_labels(ax.xaxis)
+    plain_log_labels(ax.yaxis)
     ax.set_xlabel("learning rate")
     floor_text = f"; floor {floor:.0e}" if clipped else ""
     ax.set_ylabel(f"final loss (x above {cap:.0e}: diverged{floor_text})")

@@ -48,16 +48,23 @@ def test_confusion_matrix_figure_writes_the_counts():
     plt.close("all")
 
 
-def test_lr_find_and_update_ratio_figures_use_log_axes():
+def _labels(axis) -> list[str]:
+    axis.axes.figure.canvas.draw()
+    return [label.get_text() for label in axis.get_ticklabels() if label.get_text()]
+
+
+def test_lr_find_and_update_ratio_figures_use_log_axes_with_plain_text_labels():
     ax = plot_lr_find([1e-3, 1e-2, 1e-1], [1.1, 0.9, 2.0], chosen=1e-2)
     assert ax.get_xscale() == "log" and len(ax.lines) == 2
     assert len(ax.xaxis.get_minorticklocs()) == 0 and len(ax.xaxis.get_majorticklocs()) > 0
+    assert {"10⁻³", "10⁻²", "10⁻¹"} <= set(_labels(ax.xaxis))  # not mathtext: no "$"
     with pytest.raises(ValueError, match="same length"):
         plot_lr_find([1e-3, 1e-2], [1.0])
     plt.close("all")
     ax = plot_update_ratios({"0.weight": [1e-2, 1e-3], "2.weight": [2e-2, 2e-3]})
     assert ax.get_yscale() == "log" and len(ax.lines) == 3  # two layers and the guide
     assert len(ax.yaxis.get_minorticklocs()) == 0 and len(ax.yaxis.get_majorticklocs()) > 0
+    assert "10⁻³" in _labels(ax.yaxis) and not any("$" in t for t in _labels(ax.yaxis))
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_update_ratios({})
     plt.close("all")
