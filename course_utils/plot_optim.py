@@ -140,6 +140,6 @@ def plot_lr_sweep(lrs: torch.Tensor, finals: Mapping, ax=None, cap: float = 1e3,
     plain_log_labels(ax.xaxis)
     plain_log_labels(ax.yaxis)
     ax.set_xlabel("learning rate")
-    floor_text = f"; floor {floor:.0e}" if clipped else ""
-    ax.set_ylabel(f"final loss (x above {cap:.0e}: diverged{floor_text})")
+    floor_text = f"; floor {power_of_ten_label(floor)}" if clipped else ""  # as the ticks write it
+    ax.set_ylabel(f"final loss (x above {power_of_ten_label(cap)}: diverged{floor_text})")
     return _finish(ax, title, legend_loc)

@@ -30,4 +30,5 @@ def test_log_axes_use_plain_labels_and_no_minor_ticks():
         assert labels and not any("$" in label for label in labels), labels
         assert len(axis.get_minorticklocs()) == 0
     assert "10⁻³" in [t.get_text() for t in ax2.xaxis.get_ticklabels()]
+    assert ax2.get_ylabel() == "final loss (x above 10³: diverged)"  # written as the ticks are
     plt.close(fig)
