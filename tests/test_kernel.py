@@ -21,7 +21,13 @@ import pytest
 from ipykernel.ipkernel import IPythonKernel
 from nbclient import NotebookClient
 
-from course_utils._kernel import FREEZE_AFTER_MODULES, LANGUAGE_INFO, CourseKernel, ImportFreezer
+from course_utils._kernel import (
+    FREEZE_AFTER_MODULES,
+    FULL_COLLECTION_EVERY,
+    LANGUAGE_INFO,
+    CourseKernel,
+    ImportFreezer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -84,14 +90,17 @@ def test_import_freezer_freezes_after_a_cell_that_imported_many_modules(frozen_s
             del sys.modules[name]
 
 
-def test_the_course_kernel_freezes_after_an_import_cell_only():
+def test_the_course_kernel_collects_less_often_and_freezes_after_an_import_cell_only():
     if Path(sys.prefix) != ROOT / ".venv":
         pytest.skip(f"not the course environment: {sys.prefix}")
     probe = "import gc\nprint(gc.get_freeze_count())"
     fake = (f"import sys, types\nfor i in range({FREEZE_AFTER_MODULES}):\n"
             "    sys.modules[f'm{i}'] = types.ModuleType(f'm{i}')")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c)
-                                         for c in ("x = 1", probe, fake, probe)])
+    sources = ("import gc\nprint(gc.get_threshold())", "x = 1", probe, fake, probe)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in sources])
     NotebookClient(nb, kernel_name="python3", timeout=60, shutdown_kernel="immediate").execute()
-    before, after = (int(nb.cells[i].outputs[0]["text"]) for i in (1, 3))
+    young, middle, full = gc.get_threshold()  # this process: Python's defaults
+    assert FULL_COLLECTION_EVERY == 10 * full
+    assert nb.cells[0].outputs[0]["text"].strip() == str((young, middle, FULL_COLLECTION_EVERY))
+    before, after = (int(nb.cells[i].outputs[0]["text"]) for i in (2, 4))
     assert before == 0 and after > 0
