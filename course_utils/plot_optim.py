@@ -5,6 +5,7 @@ returns the Axes and never calls ``plt.show()``. Paths over contours are
 course_utils.plotting.plot_optimizer_paths.
 """
 
+import math
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -23,10 +24,11 @@ def power_of_ten_label(value: float, _pos=None) -> str:
     matplotlib's default labels are mathtext ($10^{-3}$), whose parser costs several
     milliseconds per label and figure; Unicode superscripts look the same and cost nothing.
     """
-    if not (np.isfinite(value) and value > 0):
+    value = float(value)  # math, not numpy: a tick label is one number, called per tick and draw
+    if not (math.isfinite(value) and value > 0):
         return ""
-    exponent = round(float(np.log10(value)))
-    if not np.isclose(value, 10.0**exponent, rtol=1e-9):
+    exponent = round(math.log10(value))
+    if not math.isclose(value, 10.0**exponent, rel_tol=1e-9):
         return f"{value:g}"
     return "10" + str(exponent).translate(_SUPERSCRIPT)
 
