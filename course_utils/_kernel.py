@@ -19,9 +19,10 @@ two things:
 
 - a full collection comes after 100 middle-generation collections instead of 10
   (``FULL_COLLECTION_EVERY``). The young generations are collected as often as
-  before, so a short-lived cycle (a closed figure, a discarded model) is reclaimed as
-  soon as before; only cycles that reach the oldest generation wait longer, which
-  costs memory, never correctness;
+  before, so a reference cycle that becomes garbage soon after it is made is
+  reclaimed as soon as before; only cycles that reach the oldest generation first (a
+  figure kept across cells, then closed) wait longer, which costs memory, never
+  correctness;
 - after a cell that imported many modules it calls :func:`gc.freeze`, which moves
   every object alive at that moment out of the collector's sight, so that later
   collections scan only what the notebook creates. Frozen objects are still freed by

@@ -356,7 +356,7 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
         ax.plot(*end, marker="s", markersize=7, color=line.get_color(), markeredgecolor="k",
                 linestyle="none")
     ax.set_aspect("equal", adjustable="box")  # gradients look perpendicular to contours
-    ax.set_xlabel("x₁")  # Unicode, not mathtext ("$x_1$"): same look, no parser to load
+    ax.set_xlabel("x₁")  # Unicode subscripts, not mathtext ("$x_1$"): no parser to load
     ax.set_ylabel("x₂")
     ax.legend(handles=lines, loc=legend_loc, title="square: last point")
     return ax

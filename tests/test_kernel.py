@@ -6,8 +6,8 @@ stored. The course kernel (course_utils._kernel) reports a language_info
 without the machine's Python version, and every stored notebook holds exactly
 that dictionary.
 
-The course kernel also freezes the garbage collector's view of what a library
-import created (course_utils._kernel.ImportFreezer).
+The course kernel also runs full garbage collections less often, and hides
+from the collector what a library import created (course_utils._kernel).
 """
 
 import gc
