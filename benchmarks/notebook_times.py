@@ -10,8 +10,9 @@ cells. The reference, measured in the same run first, is the cost every notebook
 before its first line of course code: a kernel start plus a cell with the course's
 imports (torch, matplotlib, course_utils). The ratio notebook / reference says how much
 of the wait is the notebook's own work. With ``--repeats R`` the reference and each
-notebook run R times and the fastest run of each is reported (the least disturbed one
-on a shared machine). Run it on a quiet machine; CI times nothing.
+notebook run R times; the fastest run of each is reported (the least disturbed one
+on a shared machine), and the slowest run's total beside it, so the spread shows. Run it
+on a quiet machine; CI times nothing.
 """
 
 import sys
@@ -44,8 +45,9 @@ def run(nb, cwd: Path) -> tuple[float, list[tuple[float, int, str]]]:
     return kernel, cells
 
 
-def fastest(path: Path | None, repeats: int) -> tuple[float, float, list]:
-    """(total, kernel start, cells) of the fastest of `repeats` runs; path None: the reference."""
+def fastest(path: Path | None, repeats: int) -> tuple[float, float, list, float]:
+    """(total, kernel start, cells) of the fastest of `repeats` runs, and the slowest run's
+    total; path None: the reference."""
     runs = []
     for _ in range(repeats):
         if path is None:
@@ -54,7 +56,7 @@ def fastest(path: Path | None, repeats: int) -> tuple[float, float, list]:
             nb = nbformat.read(path, as_version=4)
         kernel, cells = run(nb, ROOT / "notebooks")
         runs.append((kernel + sum(t for t, _, _ in cells), kernel, cells))
-    return min(runs, key=lambda r: r[0])
+    return (*min(runs, key=lambda r: r[0]), max(r[0] for r in runs))
 
 
 def main(args: list[str]) -> int:
@@ -64,15 +66,17 @@ def main(args: list[str]) -> int:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args:
         notebooks = [p for p in notebooks if p.name[:2] in args]
-    reference, kernel, cells = fastest(None, repeats)
-    fastest_of = f" (each line: the fastest of {repeats} runs)" if repeats > 1 else ""
+    reference, kernel, cells, worst = fastest(None, repeats)
+    fastest_of = (f" (each line: the fastest of {repeats} runs; 'worst': the slowest run's "
+                  f"total)") if repeats > 1 else ""
     print(f"reference: kernel start {kernel:.1f} s + course imports {cells[0][0]:.1f} s "
-          f"= {reference:.1f} s{fastest_of}")
-    print(f"{'notebook':34} {'kernel':>6} {'cells':>6} {'total':>6} {'ratio':>6}  slowest cells")
+          f"= {reference:.1f} s, worst {worst:.1f} s{fastest_of}")
+    print(f"{'notebook':34} {'kernel':>6} {'cells':>6} {'total':>6} {'worst':>6} {'ratio':>6}"
+          f"  slowest cells")
     for path in notebooks:
-        total, kernel, cells = fastest(path, repeats)
+        total, kernel, cells, worst = fastest(path, repeats)
         slowest = ", ".join(f"[{i}] {t:.1f}" for t, i, _ in sorted(cells, reverse=True)[:4])
-        print(f"{path.stem:34} {kernel:6.1f} {total - kernel:6.1f} {total:6.1f} "
+        print(f"{path.stem:34} {kernel:6.1f} {total - kernel:6.1f} {total:6.1f} {worst:6.1f} "
               f"{total / reference:6.2f}  {slowest}")
     return 0
 
