@@ -14,6 +14,7 @@ a check can test the rule an exercise states ("no Python loop", "one einsum").
 """
 
 import inspect
+import sys
 from contextlib import contextmanager
 
 import torch
@@ -111,10 +112,11 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
     error = relative_error(a, e)
     if expected.dtype == torch.float64 and 1e-11 < error < 1e-5:
         return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
-                "computed in float32 (torch.where with two Python numbers, torch.tensor of "
-                "Python floats and torch.zeros(...) without dtype= all give float32), or is a "
-                "small term such as eps handled differently, or is it a finite-difference "
-                "estimate rather than the exact gradient?")
+                "computed in float32 (torch.where with two Python numbers, a bool mask times a "
+                "Python float, torch.tensor of Python floats and torch.zeros(...) without dtype= "
+                "all give float32), or is a "
+                "small term such as eps handled differently, or, for a gradient, is it a "
+                "finite-difference estimate rather than the exact formula?")
     # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
     return (f"differs from the expected value: relative error {error:.2e}, "
             f"{int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
@@ -226,7 +228,18 @@ def matches(actual, value: torch.Tensor) -> bool:
             and torch.allclose(actual.detach().double(), value.detach().double()))
 
 
-def call_exercise(function, *args, keeps: dict | None = None, **kwargs):
+def _module_watch(prefix: str, seen: list):
+    """A sys.setprofile hook that appends "module.function" of each Python function of the
+    module ``prefix`` (or a submodule) that is entered; the first one is enough."""
+    def profile(frame, event, arg):
+        if event == "call" and not seen:
+            module = frame.f_globals.get("__name__") or ""
+            if module == prefix or module.startswith(prefix + "."):
+                seen.append(f"{module}.{frame.f_code.co_qualname}")
+    return profile
+
+
+def call_exercise(function, *args, keeps: dict | None = None, refuse: str | None = None, **kwargs):
     """Call a student's function as every gradient exercise check does; return (result, calls).
 
     It runs under ``torch.no_grad()`` and ``count_torch_calls()``, so a gradient must come from
@@ -234,7 +247,10 @@ def call_exercise(function, *args, keeps: dict | None = None, **kwargs):
     tensor argument (named as in the function's signature) and every tensor of ``keeps``
     ({name as the exercise writes it: tensor}, e.g. {"out.g": out.g}) must be unchanged: an
     in-place change (``-=``, ``clamp_``, or an alias such as ``g = out.g; g *= 2``) raises an
-    AssertionError naming it. A NotImplementedError (an unfinished stub) passes through.
+    AssertionError naming it. ``refuse`` names a module (e.g. "torch.optim") that the exercise
+    re-implements: entering any Python function of it or of its submodules, however it was
+    imported, raises an AssertionError naming the function. A NotImplementedError (an
+    unfinished stub) passes through.
     """
     name = getattr(function, "__name__", "your function")
     bound = inspect.signature(function).bind(*args, **kwargs)
@@ -243,17 +259,33 @@ def call_exercise(function, *args, keeps: dict | None = None, **kwargs):
     watched = {key: t for key, t in bound.arguments.items()
                if isinstance(t, torch.Tensor) and id(t) not in named} | keeps
     before = {key: t.detach().clone() for key, t in watched.items()}
+    refused: list[str] = []
+    previous_profile = sys.getprofile()
+    if refuse:
+        sys.setprofile(_module_watch(refuse, refused))
+
+    def refusal() -> AssertionError:
+        return AssertionError(f"{name} calls {refuse} ({refused[0]}): write the update yourself "
+                              f"with tensor operations; the check compares it with {refuse}")
+
     try:
         with torch.no_grad(), count_torch_calls() as calls:
             result = function(*args, **kwargs)
     except NotImplementedError:
         raise
-    except RuntimeError as error:
-        if "does not require grad" not in str(error):
+    except Exception as error:
+        if refused:
+            raise refusal() from None
+        if not isinstance(error, RuntimeError) or "does not require grad" not in str(error):
             raise
         raise AssertionError(f"{name} asked autograd for the gradient (.backward() or "
                              "torch.autograd.grad), which fails under torch.no_grad(), where the "
                              "check calls it: derive the gradient and write its formula") from None
+    finally:
+        if refuse:
+            sys.setprofile(previous_profile)
+    if refused:
+        raise refusal()
     if "backward" in calls or "grad" in calls:
         raise AssertionError(f"{name} used autograd (.backward(), torch.autograd.grad or .grad): "
                              "derive the gradient and write its formula")

@@ -1,5 +1,7 @@
 """Tests for course_utils.checks: every diagnosis fires for its mistake, and only then."""
 
+import sys
+
 import pytest
 import torch
 
@@ -188,3 +190,32 @@ def test_check_close_passes_exactly_when_assert_close_does():
             except AssertionError:
                 ours = False
             assert ours == reference, (dtype, rtol, atol, scale)
+
+
+def _sgd_via_functional(p, g):
+    from torch.optim.sgd import sgd  # a submodule imported inside: no "optim" among the names read
+    p = p.clone()
+    sgd([p], [g], [None], weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0, nesterov=False,
+        maximize=False)
+    return p
+
+
+def _sgd_via_optimizer(p, g):
+    leaf = p.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([leaf], lr=0.1)
+    leaf.grad = g.clone()
+    optimizer.step()
+    return leaf.detach()
+
+
+@pytest.mark.parametrize("cheat", [_sgd_via_functional, _sgd_via_optimizer])
+def test_call_exercise_refuses_the_module_the_exercise_rewrites(cheat):
+    previous = sys.getprofile()
+    refused = rf"{cheat.__name__} calls torch\.optim \(torch\.optim\.\w+\."
+    with pytest.raises(AssertionError, match=refused):
+        call_exercise(cheat, E, E, refuse="torch.optim")
+    assert sys.getprofile() is previous  # the watch is removed, also after a refusal
+    result, _ = call_exercise(lambda p, g: p - 0.1 * g, E, E, refuse="torch.optim")
+    assert torch.equal(result, E - 0.1 * E) and sys.getprofile() is previous
+    if cheat is _sgd_via_functional:  # it runs without refuse (an optimizer: "used autograd")
+        assert torch.allclose(call_exercise(cheat, E, E)[0], E - 0.1 * E)
