@@ -120,7 +120,8 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
     # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
     return (f"differs from the expected value: relative error {error:.2e} (the course's "
             "max|yours - expected| / max(|yours| + |expected|), not torch's per-entry ratio "
-            f"below), {int(wrong.sum())} of {wrong.numel()} entries off, the worst at index {worst}: "
+            f"below), {int(wrong.sum())} of {wrong.numel()} entries off, the worst at index "
+            f"{worst}: "
             f"yours {a[worst].item() + 0.0:.6g}, expected {e[worst].item() + 0.0:.6g}")
 
 
