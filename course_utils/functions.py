@@ -9,7 +9,8 @@ input whose ``ctx.needs_input_grad`` entry is False.
 - ``ReQUFunction``, ``LinearFunction``: the true gradients of notebook 04's layers
   (``course_utils.layers.ReQU`` and ``Linear``), twice differentiable.
 - ``GuidedReLU``, ``SignSTE``, ``RoundSTE``: gradients replaced on purpose
-  (guided backpropagation, straight-through estimators); gradcheck rejects them.
+  (guided backpropagation, straight-through estimators); gradcheck rejects them on
+  any input where they pass a gradient.
 """
 
 import torch
@@ -121,7 +122,8 @@ class SignSTE(torch.autograd.Function):
 
     The true derivative of sign is 0 almost everywhere, which would stop all
     learning; the estimator passes the gradient through as if out were x, except
-    where |x| > clip (the derivative of hardtanh when clip = 1, Hubara et al. 2016).
+    where |x| > clip (for clip = 1, the derivative of clamp(x, -1, 1) as torch computes it, 1 at
+    the ends too; Hubara et al. 2016).
     ``clip`` is a Python number: backward returns None for it.
 
     Shape:
