@@ -158,7 +158,12 @@ def check_close(name: str, actual, expected: torch.Tensor, *, rtol=None, atol=No
         raise AssertionError(f"{name} is None: did a function forget its `return`, or a "
                              "variable stay unset?" + tail)
     if not isinstance(actual, torch.Tensor):
-        raise AssertionError(f"{name} should be a torch.Tensor, got {type(actual).__name__}"
+        kind = type(actual)
+        if kind.__module__ != "builtins":  # numpy.float64, not a bare "float64" (torch's dtype?)
+            kind = f"{kind.__module__}.{kind.__qualname__}"
+        else:
+            kind = kind.__name__
+        raise AssertionError(f"{name} should be a torch.Tensor, got {kind}"
                              " (build it with torch operations, or torch.as_tensor)." + tail)
     if actual.shape != expected.shape:
         transposed = (actual.dim() == expected.dim() == 2
