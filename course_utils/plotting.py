@@ -311,7 +311,7 @@ def plot_decision_regions(predict: Callable, X: torch.Tensor, y: torch.Tensor, a
 
 
 def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, padding: float = 0.5,
-                         resolution: int = 200, legend_loc: str = "best"):
+                         resolution: int = 200, legend_loc: str | None = "best"):
     """Contours of a 2-D function with one line per optimizer path, its end marked.
 
     The window is the bounding box of all paths plus ``padding``, with equal
@@ -327,7 +327,7 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
         ax: Axes (default: the current one). levels: contour levels (int or list).
         resolution: grid points per axis for the contours (fewer draw faster).
         legend_loc: where the legend goes, as matplotlib's ``loc`` ("best" is slow
-            for long paths: name a corner).
+            for long paths: name a corner); None: no legend (another panel has it).
     Returns:
         the Axes, with one line per path (in dict order), then one end marker per
         path, and a contour set.
@@ -358,7 +358,8 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, ax=None, levels=30, paddin
     ax.set_aspect("equal", adjustable="box")  # gradients look perpendicular to contours
     ax.set_xlabel("x₁")  # Unicode subscripts, not mathtext ("$x_1$"): no parser to load
     ax.set_ylabel("x₂")
-    ax.legend(handles=lines, loc=legend_loc, title="square: last point")
+    if legend_loc is not None:
+        ax.legend(handles=lines, loc=legend_loc, title="square: last point")
     return ax
 
 

@@ -206,6 +206,12 @@ def test_plot_optimizer_paths_one_line_per_path_over_contours(ax):
     assert len(ax.collections) >= 1  # the contour set
 
 
+def test_plot_optimizer_paths_without_a_legend(ax):
+    paths = {"SGD": torch.tensor([[2.0, 1.0], [1.0, 0.5]])}
+    plot_optimizer_paths(lambda u, v: u**2 + v**2, paths, ax=ax, legend_loc=None)
+    assert ax.get_legend() is None and ax.lines[0].get_label() == "SGD"
+
+
 def test_plot_optimizer_paths_uses_the_style_cycle_marks_ends_and_skips_nan_rows():
     use_course_style()
     fig, ax = plt.subplots()  # after the style: the Axes takes its cycle when it is made
