@@ -272,8 +272,9 @@ def call_exercise(function, *args, keeps: dict | None = None, refuse: str | None
         sys.setprofile(_module_watch(refuse, refused))
 
     def refusal() -> AssertionError:
-        return AssertionError(f"{name} calls {refuse} ({refused[0]}): write the update yourself "
-                              f"with tensor operations; the check compares it with {refuse}")
+        return AssertionError(f"{name} calls {refuse} ({refused[0]}): writing it yourself "
+                              "with tensor operations is the exercise; the check compares the "
+                              f"result with {refuse}'s")
 
     try:
         with torch.no_grad(), count_torch_calls() as calls:
