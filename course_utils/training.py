@@ -196,7 +196,9 @@ def fit(model, loss_fn, optimizer, X: torch.Tensor, y: torch.Tensor, epochs: int
     """Train with mini-batch gradient descent; return the per-epoch history.
 
     Per batch: zero_grad; loss = loss_fn(model(X_b), y_b); model.backward(loss_fn.backward());
-    step. Batches are reshuffled each epoch from a generator seeded with ``seed``.
+    step. Batches are reshuffled each epoch: a generator seeded with ``seed`` draws one
+    epoch seed per epoch, torch.randint(2**62, ()), and the epoch's rows come in the order
+    torch.randperm(N, generator=Generator().manual_seed(epoch_seed)) (iterate_minibatches).
     "loss"/"acc": row-weighted means over the epoch's batches in train mode (Dropout on);
     "val_loss"/"val_acc": after each epoch, in eval mode. "acc" keys only when y holds
     class ids. The model is left in eval mode. A nan/inf loss raises FloatingPointError
