@@ -236,10 +236,10 @@ def matches(actual, value: torch.Tensor) -> bool:
 
 
 def _module_watch(prefix: str, seen: list):
-    """A sys.setprofile hook that appends "module.function" of each Python function of the
-    module ``prefix`` (or a submodule) that is entered; the first one is enough."""
+    """A sys.setprofile hook that appends "module.function" of the first few Python functions
+    of the module ``prefix`` (or a submodule) that are entered."""
     def profile(frame, event, arg):
-        if event == "call" and not seen:
+        if event == "call" and len(seen) < 10:
             module = frame.f_globals.get("__name__") or ""
             if module == prefix or module.startswith(prefix + "."):
                 seen.append(f"{module}.{frame.f_code.co_qualname}")
@@ -272,9 +272,10 @@ def call_exercise(function, *args, keeps: dict | None = None, refuse: str | None
         sys.setprofile(_module_watch(refuse, refused))
 
     def refusal() -> AssertionError:
-        return AssertionError(f"{name} calls {refuse} ({refused[0]}): writing it yourself "
-                              "with tensor operations is the exercise; the check compares the "
-                              f"result with {refuse}'s")
+        # a name the student can look up: not a wrapper defined inside a function
+        public = [entered for entered in refused if "<locals>" not in entered] or refused
+        return AssertionError(f"{name} calls {refuse} ({public[0]}): writing it yourself "
+                              "with tensor operations is the exercise")
 
     try:
         with torch.no_grad(), count_torch_calls() as calls:
