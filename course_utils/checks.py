@@ -114,15 +114,13 @@ def diagnose(actual: torch.Tensor, expected: torch.Tensor, factors: dict | None 
         return (f"differs by float32-sized rounding (relative error {error:.1e}): was part of it "
                 "computed in float32 (torch.where with two Python numbers, a bool mask times a "
                 "Python float, torch.tensor of Python floats and torch.zeros(...) without dtype= "
-                "all give float32), or is a "
-                "small term such as eps handled differently, or, for a gradient, is it a "
-                "finite-difference estimate rather than the exact formula?")
+                "all give float32), or is a small term such as eps handled differently, or, for "
+                "a gradient, is it a finite-difference estimate rather than the exact formula?")
     # + 0.0 prints -0.0 as 0: a sign of zero is never the point of the message
     return (f"differs from the expected value: relative error {error:.2e} (the course's "
             "max|yours - expected| / max(|yours| + |expected|), not torch's per-entry ratio "
             f"below), {int(wrong.sum())} of {wrong.numel()} entries off, the worst at index "
-            f"{worst}: "
-            f"yours {a[worst].item() + 0.0:.6g}, expected {e[worst].item() + 0.0:.6g}")
+            f"{worst}: yours {a[worst].item() + 0.0:.6g}, expected {e[worst].item() + 0.0:.6g}")
 
 
 def _close(actual: torch.Tensor, expected: torch.Tensor, rtol, atol) -> bool:
